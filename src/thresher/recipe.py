@@ -1,0 +1,214 @@
+"""YAML recipe -> small frozen dataclasses, validated before any data is read."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from thresher.errors import RecipeError
+from thresher.ops import OPERATORS, Operator
+from thresher.records import TASKS
+from thresher.settings import check_settings
+
+__all__ = ["EvaluateSpec", "InputSpec", "Recipe", "SplitSpec", "StepSpec", "load_recipe",
+           "parse_recipe"]
+
+TOP_KEYS = ("name", "task", "seed", "input", "steps", "split", "train", "evaluate", "report")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    path: str  # a file, a folder, an http(s):// URL, or hf:NAME[:CONFIG]
+    text: str | None = None  # column roles; inferred when omitted
+    label: str | None = None
+    id: str | None = None
+    format: str | None = None  # csv, tsv, jsonl, json, parquet, txt, folder, conll, hf
+    encoding: str | None = None  # detected when omitted
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    validation: float = 0.1
+    test: float = 0.1
+    stratify: bool = True
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class EvaluateSpec:
+    split: Literal["test", "validation"] = "test"
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> Operator:
+        return OPERATORS[self.name](**self.settings)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    task: str
+    input: InputSpec
+    steps: tuple[StepSpec, ...] = ()
+    split: SplitSpec | None = None
+    train: Any = None  # thresher.train.TrainConfig, imported lazily (torch-free recipes)
+    evaluate: EvaluateSpec | None = None
+    report: bool = False
+    seed: int = 13
+    name: str = "run"
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self.raw, default=str))
+
+    def section_hash(self, *keys: str) -> str:
+        """A fingerprint of the named recipe sections, for skipping finished stages."""
+        picked = {k: self.raw.get(k) for k in keys}
+        blob = json.dumps(picked, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a YAML recipe; relative input paths are relative to the recipe."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError("recipe file not found", where=str(path),
+                          fix="pass the path of a YAML recipe (see examples/ in the repository)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RecipeError(f"not valid YAML ({getattr(exc, 'problem', exc)})", where=where,
+                          fix="check indentation and quoting on that line") from None
+    except UnicodeDecodeError:
+        raise RecipeError("recipe is not UTF-8 text", where=str(path),
+                          fix="save the recipe as UTF-8") from None
+    return parse_recipe(raw, base_dir=path.parent, where=str(path))
+
+
+def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") -> Recipe:
+    """Validate a recipe given as a mapping (what the YAML file holds)."""
+    if not isinstance(raw, dict):
+        raise RecipeError("a recipe must be a mapping of sections", where=where,
+                          fix="start from the example in the README")
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise RecipeError(f"unknown section '{key}'", where=where,
+                              fix=f"allowed sections: {', '.join(TOP_KEYS)}")
+    task = raw.get("task", "classification")
+    if task not in TASKS:
+        raise RecipeError(f"unknown task {task!r}", where=f"{where}: task",
+                          fix=f"allowed tasks: {', '.join(TASKS)}")
+    seed = raw.get("seed", 13)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise RecipeError(f"seed must be an integer, got {seed!r}", where=f"{where}: seed")
+    return Recipe(
+        task=task,
+        input=_input(raw.get("input"), base_dir, where),
+        steps=_steps(raw.get("steps"), task, where),
+        split=_section(SplitSpec, raw, "split", where),
+        train=_train(raw, task, where),
+        evaluate=_section(EvaluateSpec, raw, "evaluate", where),
+        report="report" in raw,
+        seed=seed,
+        name=str(raw.get("name", "run")),
+        raw=dict(raw),
+    )
+
+
+def _input(section: Any, base_dir: Path | None, where: str) -> InputSpec:
+    if isinstance(section, str):
+        section = {"path": section}
+    if not isinstance(section, dict) or "path" not in section:
+        raise RecipeError("the input section needs a path", where=f"{where}: input",
+                          fix="write `input: {path: data.csv}`")
+    spec = InputSpec(**check_settings(InputSpec, section, f"{where}: input"))
+    remote = spec.path.startswith(("http://", "https://", "hf:"))
+    if base_dir is not None and not remote and not Path(spec.path).is_absolute():
+        spec = dataclasses.replace(spec, path=str((base_dir / spec.path).resolve()))
+    return spec
+
+
+def _steps(section: Any, task: str, where: str) -> tuple[StepSpec, ...]:
+    if section is None:
+        return ()
+    if not isinstance(section, list):
+        raise RecipeError("steps must be a list", where=f"{where}: steps",
+                          fix="write each step as `- name: {settings}`")
+    steps = []
+    for i, item in enumerate(section, 1):
+        name, settings = _step_item(item, f"{where}: steps[{i}]")
+        here = f"{where}: steps[{i}] {name}"
+        cls = OPERATORS[name]
+        if task not in cls.tasks:
+            raise RecipeError(f"step '{name}' does not apply to task {task!r}", where=here)
+        spec = StepSpec(name, check_settings(cls, settings, here))
+        _run_check(spec.build(), here)
+        steps.append(spec)
+    return tuple(steps)
+
+
+def _step_item(item: Any, where: str) -> tuple[str, Any]:
+    if isinstance(item, str):
+        item = {item: {}}
+    if not isinstance(item, dict) or len(item) != 1:
+        raise RecipeError("each step is one `name: {settings}` mapping", where=where,
+                          fix="e.g. `- filter_length: {min_chars: 2}`")
+    name, settings = next(iter(item.items()))
+    if name not in OPERATORS:
+        raise RecipeError(f"unknown step '{name}'", where=where,
+                          fix=f"known steps: {', '.join(sorted(OPERATORS))}")
+    return name, settings
+
+
+def _run_check(op: Operator, where: str) -> None:
+    check = getattr(op, "check", None)
+    if check is None:
+        return
+    try:
+        check()
+    except ValueError as exc:
+        raise RecipeError(str(exc), where=where) from None
+
+
+def _section(cls: type, raw: dict[str, Any], key: str, where: str) -> Any:
+    if key not in raw:
+        return None
+    settings = check_settings(cls, raw[key], f"{where}: {key}")
+    spec = cls(**settings)
+    if isinstance(spec, SplitSpec):
+        _check_split(spec, f"{where}: {key}")
+    return spec
+
+
+def _check_split(spec: SplitSpec, where: str) -> None:
+    for name in ("validation", "test"):
+        value = getattr(spec, name)
+        if not 0 <= value < 1:
+            raise RecipeError(f"{name} must be a fraction in [0, 1), got {value}", where=where)
+    if spec.validation + spec.test >= 1:
+        raise RecipeError("validation + test must leave rows for training", where=where,
+                          fix="e.g. validation: 0.1, test: 0.1")
+
+
+def _train(raw: dict[str, Any], task: str, where: str) -> Any:
+    if "train" not in raw:
+        return None
+    if "split" not in raw:
+        raise RecipeError("training needs a split section", where=f"{where}: train",
+                          fix="add `split: {validation: 0.1, test: 0.1}`")
+    from thresher.train import TrainConfig
+
+    config = TrainConfig(**check_settings(TrainConfig, raw["train"], f"{where}: train"))
+    config.validate()
+    return config

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from thresher.engine.local import run_step
+from thresher.ops import OPERATORS, DedupExact, FilterLength, Normalize
+from thresher.ops.normalize import normalize_text
+
+
+def table(texts, labels=None):
+    labels = labels or ["a"] * len(texts)
+    return pd.DataFrame({"id": [f"r{i}" for i in range(len(texts))], "text": texts,
+                         "label": labels, "source": [f"f:{i + 1}" for i in range(len(texts))]})
+
+
+def test_normalize_repairs_mojibake_nfkc_controls_and_spaces():
+    assert normalize_text("cafÃ©  \u200bbar\x07\n") == "café bar"
+    assert normalize_text("ＡＢＣ１２３，好！") == "ABC123,好!"  # full-width folded by NFKC
+    assert normalize_text("Hello World", lowercase=True) == "hello world"
+    assert normalize_text("  a\tb  ", whitespace=False) == "  a\tb  "
+
+
+def test_normalize_keeps_row_count_and_ids():
+    t = table(["  x  ", "ｙ", ""])
+    out, rejects, stats = run_step(Normalize(), t)
+    assert list(out.text) == ["x", "y", ""]
+    assert list(out.id) == ["r0", "r1", "r2"] and rejects == []
+    assert (stats.rows_in, stats.rows_out) == (3, 3)
+
+
+def test_filter_length_reasons_and_invariant():
+    t = table(["a", "abcd", "abcdefghij", "好的呀"])
+    out, rejects, stats = run_step(FilterLength(min_chars=2, max_chars=5), t)
+    assert list(out.text) == ["abcd", "好的呀"]
+    assert stats.rejected == {"too_short": 1, "too_long": 1}
+    assert stats.rows_in == stats.rows_out + len(rejects)
+    assert {r.source for r in rejects} == {"f:1", "f:3"}
+    assert stats.examples["too_long"] == ["abcdefghij"]
+
+
+def test_dedup_exact_reports_duplicate_of_and_conflicts():
+    t = table(["Good hotel", "good  HOTEL", "bad", "bad", "ok"], ["pos", "pos", "pos", "neg", "neg"])
+    out, rejects, stats = run_step(DedupExact(), t)
+    assert list(out.id) == ["r0", "r4"]
+    by_id = {r.id: r for r in rejects}
+    assert by_id["r1"].reason == "duplicate" and by_id["r1"].detail == "duplicate_of=r0"
+    assert by_id["r2"].reason == by_id["r3"].reason == "label_conflict"
+    assert by_id["r2"].detail == "labels=neg,pos"
+    assert stats.info["conflict_groups"] == 1 and stats.info["duplicate_groups"] == 2
+
+
+@pytest.mark.parametrize("policy,kept", [("drop_all", ["r0"]), ("keep_first", ["r0", "r1", "r4"]),
+                                         ("majority", ["r0", "r2"])])
+def test_dedup_conflict_policies(policy, kept):
+    t = table(["u", "x", "x", "x", "y", "y"], ["p", "p", "n", "n", "p", "n"])
+    out, rejects, _ = run_step(DedupExact(conflicts=policy), t)
+    assert list(out.id) == kept  # majority: 'x' -> n wins 2:1; 'y' ties 1:1 and is dropped
+    assert len(out) + len(rejects) == len(t)
+
+
+def test_every_registered_operator_keeps_the_row_invariant():
+    """The shared contract: rows in = rows kept + rows rejected, for every operator."""
+    t = table(["a", "", "same", "same", "Ｆｕｌｌ", "混合 text", "x" * 50], list("aabbaba"))
+    for name, cls in OPERATORS.items():
+        out, rejects, stats = run_step(cls(), t)
+        assert stats.rows_in == len(t) == len(out) + len(rejects), name
+        assert set(out.id).isdisjoint(r.id for r in rejects), name
+        assert set(out.id) | {r.id for r in rejects} == set(t.id), name
+        assert all(r.step == name and r.reason for r in rejects), name
