@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml Makefile
 		$(BIN)/python -m pip install -q "$(TORCH_CPU)"; \
 	fi
 	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev]"
-	@# Debian packages: Chromium renders the report in tests. Only as root, only when missing.
-	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's chromium (report rendering test)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@# Debian packages: Chromium renders the report in tests; a CJK font draws Chinese labels
+	@# in plots. Only as root, only when missing.
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	touch $(STAMP)
 

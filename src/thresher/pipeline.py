@@ -47,6 +47,7 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
         recipe = load_recipe(recipe)
     out = Path(out_dir)
     ensure_writable_dir(out)
+    _remove_stale_temp_files(out)
     say = on_stage or (lambda _msg: None)
     manifest = _new_manifest(recipe, _read_manifest(out))
     skipped: list[str] = []
@@ -92,6 +93,13 @@ def _run_stage(stage: str, recipe: Recipe, out: Path, manifest: dict[str, Any],
         "fingerprint": fingerprint, "seconds": round(time.perf_counter() - start, 2)}
     manifest["versions"] = _versions()
     write_json(out / "manifest.json", manifest)
+
+
+def _remove_stale_temp_files(out: Path) -> None:
+    """Temporary files left by a killed run (kill -9 skips cleanup); never read, so drop them."""
+    for stale in out.rglob(".tmp-*"):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
 
 
 def _stage_done(out: Path, manifest: dict[str, Any], stage: str, fingerprint: str) -> bool:
