@@ -18,7 +18,16 @@ import pandas as pd
 
 from thresher.errors import OutputError
 
-__all__ = ["atomic_path", "ensure_writable_dir", "file_sha256", "write_json", "write_parquet"]
+__all__ = [
+    "atomic_path",
+    "ensure_writable_dir",
+    "file_sha256",
+    "read_json",
+    "write_bytes",
+    "write_json",
+    "write_parquet",
+    "write_text",
+]
 
 
 @contextmanager
@@ -35,15 +44,42 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
-def write_json(path: Path, data: Any) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n",
-                       encoding="utf-8")
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` atomically; a failure is an OutputError naming the file."""
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write the file ({exc.strerror or exc})", where=str(path),
+                          fix="make the run folder writable, or write the run elsewhere") from None
+    return path
 
 
-def write_parquet(path: Path, table: pd.DataFrame) -> None:
+def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """UTF-8 JSON; NaN or infinity raise rather than produce a file other tools reject."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False, default=str)
+    return write_text(path, text + "\n")
+
+
+def write_parquet(path: Path, table: pd.DataFrame) -> Path:
     with atomic_path(path) as tmp:
         table.to_parquet(tmp, index=False)
+    return path
+
+
+def read_json(path: Path, *, fix: str) -> Any:
+    """Parse a UTF-8 JSON file; a corrupt file is an OutputError naming the line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise OutputError(f"not valid JSON ({exc.msg})", where=f"{path}:{exc.lineno}",
+                          fix=fix) from None
+    except UnicodeDecodeError:
+        raise OutputError("not UTF-8 text", where=str(path), fix=fix) from None
 
 
 def file_sha256(path: Path) -> str:

@@ -17,7 +17,7 @@ def _assert_png(path: Path) -> None:
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC
     assert len(data) > 1000
-    assert not list(path.parent.glob(".*.tmp-*")), "a temporary file was left behind"
+    assert not list(path.parent.glob(".tmp-*")), "a temporary file was left behind"
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,7 @@ def test_plot_overwrites_existing_file(tmp_path: Path) -> None:
 def test_plot_style_puts_a_cjk_font_first(monkeypatch: pytest.MonkeyPatch) -> None:
     import matplotlib
 
-    from thresher.evaluate import _fonts
+    from thresher import _fonts
 
     found = _fonts.cjk_font.__wrapped__()  # the real search, uncached
     assert found is None or found in {font.name for font in matplotlib.font_manager.fontManager.ttflist}

@@ -129,7 +129,7 @@ def test_evaluate_run_writes_metrics_and_plots(evaluated: tuple[Path, dict]) -> 
     assert set(metrics["plots"]) == {"confusion_matrix", "roc", "pr", "training_curves"}
     for relative in metrics["plots"].values():
         assert (run / relative).read_bytes()[:4] == b"\x89PNG"
-    assert not list(run.rglob(".*.tmp-*")), "a temporary file was left behind"
+    assert not list(run.rglob(".tmp-*")), "a temporary file was left behind"
 
 
 def test_predictions_and_worst_examples(evaluated: tuple[Path, dict]) -> None:

@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
-from thresher.evaluate._files import atomic_open
-from thresher.evaluate._fonts import plot_style
+from thresher._files import atomic_path
+from thresher._fonts import plot_style
 
 __all__ = ["plot_confusion_matrix", "plot_pr", "plot_roc", "plot_training_curves"]
 
@@ -142,6 +142,6 @@ def _draw_series(ax: Axes, history: Sequence[dict[str, Any]], series: dict[str, 
 
 def _save(figure: Figure, path: Path) -> Path:
     FigureCanvasAgg(figure)  # attach the Agg canvas: PNG without any GUI backend
-    with atomic_open(Path(path), "wb") as handle:
-        figure.savefig(handle, format="png", dpi=110)
+    with atomic_path(Path(path)) as tmp:
+        figure.savefig(tmp, format="png", dpi=110)
     return Path(path)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import pandas as pd
 
 from thresher.errors import DataError, ModelError
-from thresher.evaluate._files import write_json, write_parquet
+from thresher._files import write_json, write_parquet
 from thresher.evaluate.plots import plot_confusion_matrix, plot_pr, plot_roc, plot_training_curves
 from thresher.evaluate.scoring import SplitScores, score_split, unseen_note, worst_examples
 from thresher.evaluate.significance import paired_mcnemar
@@ -72,8 +72,8 @@ def evaluate_run(
     metrics["plots"] = _write_plots(run_dir, main, metrics["history"])
     metrics["notes"] = notes
     metrics["seconds"] = round(time.perf_counter() - started, 3)
-    write_parquet(main.table, run_dir / "predictions.parquet")
-    write_json(metrics, run_dir / "metrics.json")
+    write_parquet(run_dir / "predictions.parquet", main.table)
+    write_json(run_dir / "metrics.json", metrics)
     return metrics
 
 
