@@ -49,8 +49,10 @@ def test_data_run_writes_the_run_folder_and_keeps_every_row(tmp_path: Path):
     rejects = pd.read_parquet(out / "rejects.parquet")
     reasons = dict(zip(*[rejects.groupby(["step", "reason"]).size().reset_index()[c]
                          for c in ("reason", 0)]))
-    assert reasons["label_conflict"] == 3  # "…服务也好 1" appears as pos and as neg
+    assert reasons["label_conflict"] == 2  # "…服务也好 1" appears as pos and as neg
+    assert reasons["duplicate"] == 1  # "…服务也好 0" twice as pos
     assert reasons["too_short"] == 1
+    assert len(rejects[rejects.step == "read"]) == 1  # the empty review
     assert set(rejects.columns) >= {"id", "step", "reason", "detail", "source", "record"}
     assert m["splits"] == {k: len(pd.read_parquet(out / "data" / f"{k}.parquet"))
                            for k in ("train", "validation", "test")}

@@ -50,7 +50,9 @@ def make_id(*parts: Any) -> str:
     """
     h = hashlib.sha1()
     for part in parts:
-        h.update(json.dumps(part, ensure_ascii=False, default=str).encode("utf-8"))
+        # surrogatepass: JSON input may hold lone surrogates ("\ud800"), still a valid id source
+        blob = json.dumps(part, ensure_ascii=False, default=str)
+        h.update(blob.encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()[:16]
 
