@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from thresher import __version__
+from thresher._version import __version__
 from thresher._files import ensure_writable_dir, write_json, write_parquet
 from thresher.engine.local import StepStats, run_step, summarize
 from thresher.errors import DataError
