@@ -112,6 +112,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any]) -> tuple[st
     """Read, run the steps, split; write data/, rejects.parquet and the manifest's counts."""
     from thresher.io import read_source
 
+    start = time.perf_counter()
     source = read_source(recipe.input.path, task=recipe.task,
                          **{k: v for k, v in dataclasses.asdict(recipe.input).items()
                             if k != "path" and v is not None})
@@ -124,6 +125,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any]) -> tuple[st
     table, rejects = source.table, list(source.rejects)
     steps = [summarize("read", info.get("rows", len(table) + len(rejects)), table, rejects,
                        {"format": info.get("format"), "encoding": info.get("encoding")})]
+    steps[0].seconds = time.perf_counter() - start
     for spec in recipe.steps:
         table, step_rejects, stats = run_step(spec.build(), table)
         rejects += step_rejects
