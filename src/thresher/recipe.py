@@ -207,6 +207,10 @@ def _train(raw: dict[str, Any], task: str, where: str) -> Any:
     if "split" not in raw:
         raise RecipeError("training needs a split section", where=f"{where}: train",
                           fix="add `split: {validation: 0.1, test: 0.1}`")
+    if task != "classification":
+        raise RecipeError(f"fine-tuning for task {task!r} is not available in this version",
+                          where=f"{where}: train",
+                          fix="remove the train and evaluate sections to prepare the data only")
     from thresher.train import TrainConfig
 
     config = TrainConfig(**check_settings(TrainConfig, raw["train"], f"{where}: train"))

@@ -35,7 +35,7 @@ def inspect(
     id: Optional[str] = typer.Option(None, "--id", help="Id column."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader."),
     encoding: Optional[str] = typer.Option(None, help="Force an encoding."),
-    task: str = typer.Option("classification", help="classification or ner."),
+    task: Optional[str] = typer.Option(None, help="classification or ner (detected when omitted)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Show what a data file holds: format, encoding, columns, labels, bad lines."""
