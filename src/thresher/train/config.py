@@ -1,0 +1,95 @@
+"""The fine-tuning settings: one frozen dataclass, one comment per setting (nanoGPT style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from thresher.errors import RecipeError
+
+__all__ = ["PRECISIONS", "DEVICES", "TrainConfig"]
+
+PRECISIONS = ("auto", "bf16", "fp32")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to fine-tune. Every field has a default; the recipe overrides any of them."""
+
+    # "DEFAULT", "baseline" (TF-IDF + logistic regression only), a local model folder, a .gguf file,
+    # an offline backbone name ("gemma3-270m", "smollm2", "minilm"), or a hub id (hub must be reachable)
+    model: str = "DEFAULT"
+    epochs: int = 3  # passes over the training rows (early stopping may end sooner)
+    batch_size: int = 32  # rows per optimiser step (times grad_accum)
+    learning_rate: float = 2e-5  # peak AdamW rate; full fine-tuning wants ~2e-5, LoRA ~2e-4
+    max_length: int = 128  # tokens per text; longer texts are truncated
+    seed: int = 13  # seeds torch, numpy and random: same seed, same metrics
+    warmup: float = 0.1  # fraction of all steps spent warming the rate up linearly from 0
+    weight_decay: float = 0.01  # AdamW decoupled decay, not applied to biases and norms
+    patience: int = 2  # stop after this many epochs without a better validation macro-F1; 0 = never
+    lora: bool | None = None  # None = auto: LoRA for decoder models, full fine-tuning for encoders
+    lora_r: int = 8  # rank of the LoRA update matrices
+    lora_alpha: int = 16  # LoRA scaling numerator (the update is scaled by alpha / r)
+    max_train_rows: int | None = None  # stratified subsample of train (with the seed) for CPU budgets
+    eval_batch_size: int = 64  # rows per forward pass when evaluating; no gradients, so larger
+    precision: str = "auto"  # "auto" = bf16 autocast where the CPU/GPU runs it natively, else fp32
+    grad_accum: int = 1  # micro-batches per optimiser step, to reach a batch that does not fit
+    device: str = "auto"  # "auto" = cuda when available, else cpu
+
+    def validate(self) -> "TrainConfig":
+        """Raise :class:`RecipeError` naming the first bad key and its allowed values."""
+        _check_choice("precision", self.precision, PRECISIONS)
+        _check_choice("device", self.device, DEVICES)
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise _bad("model", self.model, 'a backbone name, a folder, a .gguf file or "baseline"')
+        for key in ("epochs", "batch_size", "max_length", "eval_batch_size", "grad_accum", "lora_r"):
+            _check_int(key, getattr(self, key), minimum=1)
+        _check_int("lora_alpha", self.lora_alpha, minimum=1)
+        _check_int("patience", self.patience, minimum=0)
+        _check_int("seed", self.seed, minimum=0)
+        if self.max_train_rows is not None:
+            _check_int("max_train_rows", self.max_train_rows, minimum=2)
+        if self.lora is not None and not isinstance(self.lora, bool):
+            raise _bad("lora", self.lora, "true, false or null (auto)")
+        _check_number("learning_rate", self.learning_rate, low=0.0, high=1.0, low_open=True)
+        _check_number("warmup", self.warmup, low=0.0, high=1.0)
+        _check_number("weight_decay", self.weight_decay, low=0.0, high=1.0)
+        return self
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """Build and validate from a recipe's ``train:`` mapping; unknown keys are errors."""
+        known = {f.name for f in fields(cls)}
+        for key in values:
+            if key not in known:
+                raise RecipeError(
+                    f"unknown setting {key!r}",
+                    where=f"train.{key}",
+                    fix=f"Use one of: {', '.join(sorted(known))}",
+                )
+        return cls(**values).validate()
+
+
+def _bad(key: str, value: Any, allowed: str) -> RecipeError:
+    return RecipeError(f"{value!r} is not allowed", where=f"train.{key}", fix=f"Use {allowed}")
+
+
+def _check_choice(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise _bad(key, value, "one of: " + ", ".join(repr(a) for a in allowed))
+
+
+def _check_int(key: str, value: Any, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _bad(key, value, f"a whole number >= {minimum}")
+
+
+def _check_number(
+    key: str, value: Any, *, low: float, high: float, low_open: bool = False
+) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = ok and (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise _bad(key, value, f"a number in {bracket}{low}, {high}]")

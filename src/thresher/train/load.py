@@ -1,0 +1,37 @@
+"""Load a saved classifier of either kind from the folder ``train_run`` wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from thresher.errors import ModelError
+from thresher.train.classifier import Classifier
+from thresher.train.files import read_json
+
+__all__ = ["load_classifier"]
+
+
+def load_classifier(folder: Path, device: str = "auto") -> Classifier:
+    """The classifier saved in ``folder`` (``model/`` or ``baseline/`` of a run folder)."""
+    folder = Path(folder)
+    info_path = folder / "thresher_model.json"
+    if not info_path.is_file():
+        raise ModelError(
+            "no trained model here (thresher_model.json is missing)",
+            where=str(folder),
+            fix="Pass the model/ or baseline/ folder of a run that finished training",
+        )
+    kind = read_json(info_path).get("kind")
+    if kind == "baseline":
+        from thresher.train.baseline import BaselineClassifier
+
+        return BaselineClassifier.load(folder)
+    if kind == "transformer":
+        from thresher.train.transformer import TransformerClassifier
+
+        return TransformerClassifier.load(folder, device=device)
+    raise ModelError(
+        f"unknown model kind {kind!r} in thresher_model.json",
+        where=str(info_path),
+        fix='Expected "transformer" or "baseline"; retrain with this version of thresher',
+    )

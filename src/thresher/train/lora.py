@@ -1,0 +1,55 @@
+"""Wrap a classification model with LoRA adapters on every linear layer of the backbone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["HEAD_NAMES", "add_lora", "zero_head"]
+
+HEAD_NAMES = ("score", "classifier")  # what transformers calls the new classification head
+
+
+def add_lora(model: Any, r: int, alpha: int) -> Any:
+    """A peft model: LoRA (rank ``r``) on attention + MLP linears, the head trained in full.
+
+    Targets are listed by full module name, so a head that itself holds linears (RoBERTa's
+    ``classifier.dense``) is trained in full rather than adapted.
+    """
+    import torch
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    heads = [name for name in HEAD_NAMES if hasattr(model, name)]
+    targets = [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and name.split(".")[0] not in heads
+    ]
+    config = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=r,
+        lora_alpha=alpha,
+        lora_dropout=0.0,  # one short epoch does not overfit; dropout would cost CPU time
+        target_modules=targets,
+        modules_to_save=heads,
+    )
+    from thresher.train.quiet import quiet_transformers
+
+    with quiet_transformers():  # peft calls a transformers method that 5.x marks deprecated
+        return get_peft_model(model, config)
+
+
+def zero_head(model: Any) -> None:
+    """Start the classification head at zero: every class equally likely, loss ln(k).
+
+    A decoder's last hidden state is large (Gemma-3's final norm scales it up), so the default
+    random head (std 0.02) starts with logits of several units and a loss near 3 for two
+    classes; the first steps of a short run are then spent undoing the head's noise.
+    """
+    import torch
+
+    for name in HEAD_NAMES:
+        head = getattr(model, name, None)
+        if isinstance(head, torch.nn.Linear):
+            torch.nn.init.zeros_(head.weight)
+            if head.bias is not None:
+                torch.nn.init.zeros_(head.bias)
