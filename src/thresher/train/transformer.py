@@ -53,11 +53,11 @@ class TransformerClassifier:
         proba = np.exp(shifted)
         return proba / proba.sum(axis=1, keepdims=True)
 
-    def save(self, folder: Path, extra: dict[str, Any] | None = None) -> None:
-        """Weights, tokenizer, label_map.json and thresher_model.json, replacing ``folder``."""
+    def save(self, folder: Path, extra_json: dict[str, Any] | None = None) -> None:
+        """Weights, tokenizer, label_map.json, thresher_model.json (and ``extra_json``: file name
+        -> data), all in a staging folder that then replaces ``folder``."""
         from thresher.train.quiet import quiet_transformers
 
-        self.info.update(extra or {})
         with replace_folder(Path(folder)) as staging, quiet_transformers():
             if self.info["load"] == "adapter":
                 self.model.save_pretrained(staging)  # peft: adapter + head as safetensors
@@ -69,6 +69,8 @@ class TransformerClassifier:
             self.tokenizer.save_pretrained(staging)
             write_json(staging / "label_map.json", {y: i for i, y in enumerate(self.labels)})
             write_json(staging / "thresher_model.json", self.info)
+            for name, data in (extra_json or {}).items():
+                write_json(staging / name, data)
 
     def _merge_lora(self) -> None:
         if hasattr(self.model, "merge_and_unload"):  # a local base: store one plain model
