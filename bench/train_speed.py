@@ -66,14 +66,18 @@ def fresh_model(seed: int, device: str) -> tuple[Any, Any]:
     return backbone.model, backbone.tokenizer
 
 
-def classic(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> tuple[Any, Any, float]:
+Trained = tuple[Any, Any, float]  # model, tokenizer, seconds spent in the training loop
+
+
+def classic(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> Trained:
     """The loop of most tutorials: pad to max_length, fp32, loss.item() every step."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
     from transformers import get_linear_schedule_with_warmup
 
     model, tokenizer = fresh_model(args.seed, args.device)
-    enc = tokenizer(texts, padding="max_length", truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+    enc = tokenizer(texts, padding="max_length", truncation=True, max_length=MAX_LENGTH,
+                    return_tensors="pt")
     data = TensorDataset(enc["input_ids"], enc["attention_mask"], torch.from_numpy(labels))
     loader = DataLoader(data, batch_size=args.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(args.seed))
@@ -94,15 +98,15 @@ def classic(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> t
     return model, tokenizer, time.perf_counter() - started
 
 
-def trainer(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> tuple[Any, Any, float]:
+def trainer(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> Trained:
     """Hugging Face Trainer with dynamic padding and length-grouped sampling (5.x names)."""
     from datasets import Dataset
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
 
     model, tokenizer = fresh_model(args.seed, args.device)
     enc = tokenizer(texts, truncation=True, max_length=MAX_LENGTH)
-    data = Dataset.from_dict({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                              "labels": labels.tolist()})
+    data = Dataset.from_dict({"input_ids": enc["input_ids"],
+                              "attention_mask": enc["attention_mask"], "labels": labels.tolist()})
     out = tempfile.mkdtemp(prefix="train-speed-")
     settings = TrainingArguments(
         output_dir=out, per_device_train_batch_size=args.batch_size, num_train_epochs=args.epochs,
@@ -118,11 +122,12 @@ def trainer(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> t
     return run.model, tokenizer, time.perf_counter() - started
 
 
-def thresher(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> tuple[Any, Any, float]:
+def thresher(texts: list[str], labels: np.ndarray, args: argparse.Namespace) -> Trained:
     """thresher's own loop, timed without its per-epoch validation pass."""
     config = TrainConfig(model="minilm", epochs=args.epochs, batch_size=args.batch_size,
                          learning_rate=args.lr, max_length=MAX_LENGTH, seed=args.seed,
-                         patience=0, device=args.device)
+                         patience=0, device=args.device,
+                         freeze_embeddings=args.freeze_embeddings)
     backbone = fresh_backbone(args.seed, args.device)
     model, tokenizer = prepare_model(backbone, config)[0], backbone.tokenizer
     train = encode(tokenizer, texts, MAX_LENGTH, labels)
@@ -140,7 +145,7 @@ def test_accuracy(model: Any, tokenizer: Any, device: str) -> float:
     return float((logits.argmax(axis=1) == labels).mean())
 
 
-LOOPS: dict[str, Callable[..., tuple[Any, Any, float]]] = {
+LOOPS: dict[str, Callable[..., Trained]] = {
     "classic": classic, "trainer": trainer, "thresher": thresher}
 
 
@@ -152,9 +157,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--freeze-embeddings", action="store_true",
+                        help="thresher loop: keep MiniLM's token embeddings fixed (faster steps)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs per loop, seeds seed..seed+repeats-1; the table shows medians")
-    parser.add_argument("--full", action="store_true", help="all training rows, 1 epoch, test accuracy")
+    parser.add_argument("--full", action="store_true",
+                        help="all training rows, 1 epoch, and test accuracy")
     parser.add_argument("--only", nargs="+", choices=list(LOOPS), default=list(LOOPS))
     args = parser.parse_args()
     args.device = resolve_device(args.device)
@@ -178,9 +186,11 @@ def main() -> None:
             rows[name].update(test_accuracy=statistics.median(accuracies), accuracies=accuracies)
     print_table(rows)
     RESULTS.mkdir(exist_ok=True)
-    report = {"rows": len(texts), "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-              "device": args.device, "precision_thresher": resolve_precision("auto", args.device),
-              "machine": platform.processor() or platform.machine(), "full": args.full, "loops": rows}
+    report = {"rows": len(texts), "epochs": args.epochs, "batch_size": args.batch_size,
+              "lr": args.lr, "device": args.device, "repeats": args.repeats, "seed": args.seed,
+              "precision_thresher": resolve_precision("auto", args.device),
+              "machine": platform.processor() or platform.machine(), "full": args.full,
+              "loops": rows}
     name = "train_speed_full.json" if args.full else "train_speed.json"
     (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
 

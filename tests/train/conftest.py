@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-FILLER = "the a this that movie film plot story actor scene day night very quite one it was is".split()
+FILLER = "the a this that movie film plot story actor scene day night very quite one it was is"
+FILLER = FILLER.split()
 POSITIVE = ["good", "great", "lovely", "superb"]
 NEGATIVE = ["bad", "awful", "boring", "poor"]
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "<s>", "</s>"]
@@ -50,7 +51,8 @@ def _word_tokenizer(decoder: bool):
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     if decoder:  # a decoder's tokenizer: BOS in front, no pad token (thresher must add one)
-        tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 4)])
+        tok.post_processor = processors.TemplateProcessing(
+            single="<s> $A", special_tokens=[("<s>", 4)])
         return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", bos_token="<s>",
                                        eos_token="</s>")
     tok.post_processor = processors.TemplateProcessing(

@@ -61,7 +61,8 @@ def test_load_classifier_round_trips_probabilities(run_dir: Path, tiny_bert: Pat
     # sizes pad differently, which moves the last float digits only)
     assert np.allclose(first.predict_proba(texts[::-1], batch_size=5), proba[::-1], atol=1e-6)
     first.save(run_dir / "copy")
-    assert np.array_equal(load_classifier(run_dir / "copy").predict_proba(texts, batch_size=7), proba)
+    copy = load_classifier(run_dir / "copy")
+    assert np.array_equal(copy.predict_proba(texts, batch_size=7), proba)
 
 
 def test_same_seed_same_metrics(tmp_path: Path, tiny_bert: Path, new_run) -> None:
@@ -93,7 +94,8 @@ def test_decoder_lora_on_a_local_folder_saves_merged_weights(
     texts = _val(run_dir)["text"].tolist()
     loaded = load_classifier(run_dir / "model")
     assert not hasattr(loaded.model, "peft_config")  # a plain model: merged LoRA
-    accuracy = (np.array(loaded.labels)[loaded.predict_proba(texts).argmax(1)] == _val(run_dir)["label"]).mean()
+    predicted = np.array(loaded.labels)[loaded.predict_proba(texts).argmax(1)]
+    accuracy = (predicted == _val(run_dir)["label"]).mean()
     assert accuracy == pytest.approx(result.history[result.best_epoch - 1]["val_accuracy"])
 
 
@@ -106,11 +108,13 @@ def test_decoder_lora_on_a_package_saves_only_the_adapter(
     shutil.copytree(tiny_llama, package / "model")
     (package / "__init__.py").write_text("")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    monkeypatch.setitem(OFFLINE_BACKBONES, "tiny", ("tiny-backbone-pkg", "tiny_backbone_pkg", "model"))
+    monkeypatch.setitem(OFFLINE_BACKBONES, "tiny",
+                        ("tiny-backbone-pkg", "tiny_backbone_pkg", "model"))
     result = train_run(run_dir, replace(DECODER, model="tiny", epochs=2))
     model = run_dir / "model"
     assert result.model_info["load"] == "adapter" and result.model_info["base"]["spec"] == "tiny"
-    assert (model / "adapter_model.safetensors").is_file() and not (model / "model.safetensors").exists()
+    assert (model / "adapter_model.safetensors").is_file()
+    assert not (model / "model.safetensors").exists()  # the 1 GB base is referenced, not copied
     texts = _val(run_dir)["text"].tolist()
     loaded = load_classifier(model)
     first = loaded.predict_proba(texts)
@@ -184,9 +188,25 @@ def test_stratified_subsample_keeps_shares_and_rare_labels() -> None:
     assert stratified_subsample(frame, 500, seed=13).equals(frame)
 
 
-def test_progress_bar_when_asked(run_dir: Path, tiny_bert: Path, capsys: pytest.CaptureFixture) -> None:
+def test_progress_bar_when_asked(
+    run_dir: Path, tiny_bert: Path, capsys: pytest.CaptureFixture
+) -> None:
     train_run(run_dir, replace(ENCODER, model=str(tiny_bert), epochs=1), progress=True)
     assert "epoch 1/1" in capsys.readouterr().out
     train_run(run_dir, replace(ENCODER, model=str(tiny_bert), epochs=1))
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""  # a library is silent unless asked
+
+
+def test_one_label_is_a_data_error(run_dir: Path) -> None:
+    from thresher.errors import DataError
+
+    path = run_dir / "data" / "train.parquet"
+    train = pd.read_parquet(path)
+    train.assign(label="pos").to_parquet(path, index=False)
+    with pytest.raises(DataError) as err:
+        train_run(run_dir, TrainConfig(model="baseline"))
+    assert err.value.message == (
+        f"{path}: the train split has only one label ('pos'). A classifier needs at least two "
+        "labels: check the label column and the filters."
+    )

@@ -113,5 +113,7 @@ def _vectorizer(language: str, min_df: int) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if language == "zh":
-        return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df)
+        return TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df
+        )
     return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=min_df)

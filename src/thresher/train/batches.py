@@ -40,7 +40,9 @@ def encode(
     return Encoded(ids, lengths, labels, int(tokenizer.pad_token_id))
 
 
-def train_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+def train_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Row indices per batch for one epoch: shuffled, then length-sorted per mega-batch."""
     order = rng.permutation(len(lengths))
     group = batch_size * MEGA_BATCHES

@@ -32,10 +32,13 @@ class TrainConfig:
     lora: bool | None = None  # None = auto: LoRA for decoder models, full fine-tuning for encoders
     lora_r: int = 8  # rank of the LoRA update matrices
     lora_alpha: int = 16  # LoRA scaling numerator (the update is scaled by alpha / r)
-    max_train_rows: int | None = None  # stratified subsample of train (with the seed) for CPU budgets
+    max_train_rows: int | None = None  # stratified subsample of train (seeded), for CPU budgets
     eval_batch_size: int = 64  # rows per forward pass when evaluating; no gradients, so larger
     precision: str = "auto"  # "auto" = bf16 autocast where the CPU/GPU runs it natively, else fp32
     grad_accum: int = 1  # micro-batches per optimiser step, to reach a batch that does not fit
+    # keep the token-embedding matrix fixed in full fine-tuning: ~13% faster MiniLM steps on CPU;
+    # off by default because it stops a model with untrained embeddings from learning at all
+    freeze_embeddings: bool = False
     device: str = "auto"  # "auto" = cuda when available, else cpu
 
     def validate(self) -> "TrainConfig":
@@ -44,13 +47,16 @@ class TrainConfig:
         _check_choice("device", self.device, DEVICES)
         if not isinstance(self.model, str) or not self.model.strip():
             raise _bad("model", self.model, 'a backbone name, a folder, a .gguf file or "baseline"')
-        for key in ("epochs", "batch_size", "max_length", "eval_batch_size", "grad_accum", "lora_r"):
+        positive = ("epochs", "batch_size", "max_length", "eval_batch_size", "grad_accum", "lora_r")
+        for key in positive:
             _check_int(key, getattr(self, key), minimum=1)
         _check_int("lora_alpha", self.lora_alpha, minimum=1)
         _check_int("patience", self.patience, minimum=0)
         _check_int("seed", self.seed, minimum=0)
         if self.max_train_rows is not None:
             _check_int("max_train_rows", self.max_train_rows, minimum=2)
+        if not isinstance(self.freeze_embeddings, bool):
+            raise _bad("freeze_embeddings", self.freeze_embeddings, "true or false")
         if self.lora is not None and not isinstance(self.lora, bool):
             raise _bad("lora", self.lora, "true, false or null (auto)")
         _check_number("learning_rate", self.learning_rate, low=0.0, high=1.0, low_open=True)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thresher.train.backbones import Backbone, default_backbone, load_backbone, resolve_spec
+from thresher.train.backbones import Backbone, ResolvedSpec, load_backbone
 from thresher.train.batches import encode
 from thresher.train.config import TrainConfig
 from thresher.train.device import resolve_device, resolve_precision, seed_all
@@ -26,6 +26,7 @@ def finetune(
     val: pd.DataFrame,
     labels: list[str],
     config: TrainConfig,
+    resolved: ResolvedSpec,
     run_dir: Path,
     progress: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
@@ -34,8 +35,6 @@ def finetune(
     device = resolve_device(config.device)
     precision = resolve_precision(config.precision, device)
     seed_all(config.seed)  # before loading: the new head's initial weights come from torch's RNG
-    texts = train["text"].tolist()
-    resolved = resolve_spec(default_backbone(texts) if config.model == "DEFAULT" else config.model)
     backbone = load_backbone(resolved, num_labels=len(labels))
     model, use_lora = prepare_model(backbone, config)
     index = {label: i for i, label in enumerate(labels)}
@@ -49,8 +48,10 @@ def finetune(
     info = _model_info(resolved, backbone, config, use_lora, precision, device, labels)
     info.update(train_rows=len(train), best_epoch=result.best_epoch,
                 seconds=round(time.perf_counter() - started, 2))
-    classifier = TransformerClassifier(model, backbone.tokenizer, labels, max_length=config.max_length,
-                                       device=device, precision=precision, info=info)
+    classifier = TransformerClassifier(
+        model, backbone.tokenizer, labels,
+        max_length=config.max_length, device=device, precision=precision, info=info,
+    )
     classifier.save(run_dir / "model", extra_json={"training_history.json": result.history})
     return read_json(run_dir / "model" / "thresher_model.json"), result.history, result.best_epoch
 
@@ -62,12 +63,13 @@ def prepare_model(backbone: Backbone, config: TrainConfig) -> tuple[Any, bool]:
         zero_head(backbone.model)
     if use_lora:
         return add_lora(backbone.model, config.lora_r, config.lora_alpha), True
-    freeze_input_embeddings(backbone.model)
+    if config.freeze_embeddings:
+        freeze_input_embeddings(backbone.model)
     return backbone.model, False
 
 
 def _model_info(
-    resolved: Any, backbone: Any, config: TrainConfig, use_lora: bool, precision: str, device: str,
+    resolved: ResolvedSpec, backbone: Backbone, config: TrainConfig, use_lora: bool, precision: str, device: str,
     labels: list[str],
 ) -> dict[str, Any]:
     """thresher_model.json: what was trained and how to load it again."""

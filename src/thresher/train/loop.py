@@ -67,8 +67,8 @@ def fit(
             })
             _log(writer, {f"val/{k[4:]}": v for k, v in scores.items()}, step.count)
             if scores["val_macro_f1"] > result.best_macro_f1:
-                result.best_macro_f1, result.best_epoch, bad_epochs = scores["val_macro_f1"], epoch, 0
-                best_state = _snapshot(model)
+                result.best_macro_f1, result.best_epoch = scores["val_macro_f1"], epoch
+                best_state, bad_epochs = _snapshot(model), 0
             else:
                 bad_epochs += 1
                 if config.patience and bad_epochs >= config.patience:

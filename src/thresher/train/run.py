@@ -44,14 +44,24 @@ def train_run(run_dir: Path, config: TrainConfig, progress: bool = False) -> Tra
     if config.max_train_rows is not None:
         train = stratified_subsample(train, config.max_train_rows, config.seed)
     labels = sorted(set(train["label"]) | set(val["label"]))
+    if train["label"].nunique() < 2:
+        raise DataError(
+            f"the train split has only one label ({train['label'].iloc[0]!r})",
+            where=str(run_dir / "data" / "train.parquet"),
+            fix="A classifier needs at least two labels: check the label column and the filters",
+        )
     ids = train["id"].tolist()
     if config.model == "baseline":
         info, history = _baseline(train, val, labels, config, run_dir / "model")
         return TrainResult(history, 1, ids, time.perf_counter() - started, info)
-    baseline_info, _ = _baseline(train, val, labels, config, run_dir / "baseline")
+    from thresher.train.backbones import default_backbone, resolve_spec
     from thresher.train.finetune import finetune
 
-    info, history, best = finetune(train, val, labels, config, run_dir, progress)
+    # resolve first: a missing model should fail in a second, not after the baseline is saved
+    spec = default_backbone(train["text"].tolist()) if config.model == "DEFAULT" else config.model
+    resolved = resolve_spec(spec)
+    baseline_info, _ = _baseline(train, val, labels, config, run_dir / "baseline")
+    info, history, best = finetune(train, val, labels, config, resolved, run_dir, progress)
     return TrainResult(history, best, ids, time.perf_counter() - started, info, baseline_info)
 
 
@@ -113,7 +123,9 @@ def _baseline(
     return info, [row]
 
 
-def _scores(model: BaselineClassifier, frame: pd.DataFrame, labels: list[str]) -> tuple[float, float, float]:
+def _scores(
+    model: BaselineClassifier, frame: pd.DataFrame, labels: list[str]
+) -> tuple[float, float, float]:
     """Log loss, accuracy and macro-F1 of ``model`` on ``frame``."""
     from sklearn.metrics import f1_score, log_loss
 
