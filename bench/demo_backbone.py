@@ -99,6 +99,10 @@ def main() -> None:
         "minutes": {
             "data": (prepared - started) / 60,
             "baseline_train": result.baseline_info.get("seconds", 0.0) / 60,
+            # reading splits, scoring/saving the baseline, resolving the backbone (converting
+            # the GGUF on first use: ~0.8 min more)
+            "other_in_train_run": (result.seconds - result.model_info["seconds"]
+                                 - result.baseline_info.get("seconds", 0.0)) / 60,
             "model_load": (result.model_info["seconds"] - epochs_s) / 60,
             "train": (epochs_s - val_s) / 60,
             "validation": val_s / 60,

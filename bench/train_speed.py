@@ -172,18 +172,23 @@ def main() -> None:
     else:
         texts, labels = texts[: args.rows], labels[: args.rows]
     samples = len(texts) * args.epochs
+    speeds: dict[str, list[float]] = {name: [] for name in args.only}
+    accuracies: dict[str, list[float]] = {name: [] for name in args.only}
+    # loops take turns, so a burst of load from elsewhere on a shared machine hits all of them;
+    # repeat i uses seed + i, which also shows the seed spread of the accuracies
+    for repeat in range(args.repeats):
+        run_args = argparse.Namespace(**{**vars(args), "seed": args.seed + repeat})
+        for name in args.only:
+            model, tokenizer, seconds = LOOPS[name](texts, labels, run_args)
+            speeds[name].append(samples / seconds)
+            if args.full:
+                accuracies[name].append(test_accuracy(model, tokenizer, args.device))
     rows: dict[str, dict[str, Any]] = {}
     for name in args.only:
-        speeds, accuracies = [], []
-        for repeat in range(args.repeats):  # repeat i uses seed + i: speed and seed spread
-            run_args = argparse.Namespace(**{**vars(args), "seed": args.seed + repeat})
-            model, tokenizer, seconds = LOOPS[name](texts, labels, run_args)
-            speeds.append(samples / seconds)
-            if args.full:
-                accuracies.append(test_accuracy(model, tokenizer, args.device))
-        rows[name] = {"samples_per_s": statistics.median(speeds), "runs": speeds}
-        if accuracies:
-            rows[name].update(test_accuracy=statistics.median(accuracies), accuracies=accuracies)
+        rows[name] = {"samples_per_s": statistics.median(speeds[name]), "runs": speeds[name]}
+        if accuracies[name]:
+            rows[name].update(test_accuracy=statistics.median(accuracies[name]),
+                              accuracies=accuracies[name])
     print_table(rows)
     RESULTS.mkdir(exist_ok=True)
     report = {"rows": len(texts), "epochs": args.epochs, "batch_size": args.batch_size,

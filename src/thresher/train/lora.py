@@ -60,7 +60,8 @@ def freeze_input_embeddings(model: Any) -> None:
 
     It is the largest tensor (MiniLM: 11.7M of 22.7M parameters), yet a batch touches a few
     hundred of its rows; AdamW would still read and write all of them every step. Frozen, a
-    MiniLM step is ~13% faster on CPU (bench/train_speed.py), at no measured accuracy cost.
+    MiniLM step on 2 CPU cores takes 423 instead of 488 ms; one epoch of SST-2 reaches the same
+    test accuracy (3 seeds: median 0.862 frozen and trained; bench/train_speed.py --full).
     """
     embeddings = model.get_input_embeddings()
     if embeddings is not None:
