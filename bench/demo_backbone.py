@@ -117,7 +117,7 @@ def main() -> None:
     for phase, minutes in report["minutes"].items():
         print(f"{phase + ' (min)':28}{minutes:>10.2f}")
     RESULTS.mkdir(exist_ok=True)
-    name = f"demo_backbone_{args.model.replace('/', '_')}_{args.rows}_{args.precision}.json"
+    name = f"demo_backbone_{args.model.replace('/', '_')}_{args.rows}_seed{args.seed}.json"
     (RESULTS / name).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -164,6 +164,8 @@ def main() -> None:
     parser.add_argument("--full", action="store_true",
                         help="all training rows, 1 epoch, and test accuracy")
     parser.add_argument("--only", nargs="+", choices=list(LOOPS), default=list(LOOPS))
+    parser.add_argument("--out", help="file name under bench/results (default train_speed.json, "
+                        "or train_speed_full.json with --full)")
     args = parser.parse_args()
     args.device = resolve_device(args.device)
     texts, labels = read_sst2("train_orig.txt")
@@ -196,7 +198,7 @@ def main() -> None:
               "precision_thresher": resolve_precision("auto", args.device),
               "machine": platform.processor() or platform.machine(), "full": args.full,
               "loops": rows}
-    name = "train_speed_full.json" if args.full else "train_speed.json"
+    name = args.out or ("train_speed_full.json" if args.full else "train_speed.json")
     (RESULTS / name).write_text(json.dumps(report, indent=2) + "\n")
 
 
