@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from thresher.ops import Filter, GlobalOp, Mapper, Operator
+from thresher.ops import COUNTS, Filter, GlobalOp, Mapper, Operator
 from thresher.records import Reject
 
 __all__ = ["StepStats", "run_step"]
@@ -44,7 +44,7 @@ def run_step(op: Operator, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reje
     start = time.perf_counter()
     table = table.reset_index(drop=True)
     if isinstance(op, Mapper):
-        kept, rejects, info = _map(op, table), [], {}
+        (kept, info), rejects = _map(op, table), []
     elif isinstance(op, Filter):
         (kept, rejects), info = _filter(op, table), {}
     elif isinstance(op, GlobalOp):
@@ -87,33 +87,63 @@ def _batches(table: pd.DataFrame):
         yield table.iloc[start:start + BATCH_SIZE]
 
 
-def _map(op: Mapper, table: pd.DataFrame) -> pd.DataFrame:
+def _map(op: Mapper, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     if table.empty:
-        return table
-    parts = []
+        return table, {}
+    parts, counts = [], Counter()
     for chunk in _batches(table):
         out = op.map_batch(chunk.to_dict("list"))
+        for row_counts in out.pop(COUNTS, None) or ():
+            counts.update(row_counts)
         parts.append(pd.DataFrame(out, columns=list(out)))
         if len(parts[-1]) != len(chunk):
             raise AssertionError(f"mapper {op.name} changed the number of rows in a batch")
-    return pd.concat(parts, ignore_index=True)
+    info = {"counts": dict(sorted(counts.items()))} if counts else {}
+    return pd.concat(parts, ignore_index=True), info
+
+
+def verdict_parts(verdict: Any) -> tuple[bool, str, str]:
+    """(keep, reason, detail) from a filter's bool / (bool, reason) / (bool, reason, detail)."""
+    if isinstance(verdict, tuple):
+        keep = bool(verdict[0])
+        reason = verdict[1] if len(verdict) > 1 else "filtered"
+        detail = verdict[2] if len(verdict) > 2 else ""
+        return keep, reason, detail
+    return bool(verdict), "filtered", ""
 
 
 def _filter(op: Filter, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]:
-    decisions: list[bool | tuple[bool, str]] = []
+    verdicts: list[tuple[bool, str, str]] = []
     for chunk in _batches(table):
-        decisions.extend(op.keep_batch(chunk.to_dict("list")))
-    keep = [d if isinstance(d, bool) else bool(d[0]) for d in decisions]
+        verdicts.extend(verdict_parts(v) for v in op.keep_batch(chunk.to_dict("list")))
+    keep = [v[0] for v in verdicts]
     dropped = [i for i, k in enumerate(keep) if not k]
-    rejects = [
-        Reject.of(row, op.name, decisions[i][1] if isinstance(decisions[i], tuple) else "filtered")
-        for i, row in zip(dropped, table.iloc[dropped].to_dict("records"))
-    ]
+    rejects = [Reject.of(row, op.name, verdicts[i][1], verdicts[i][2])
+               for i, row in zip(dropped, table.iloc[dropped].to_dict("records"))]
     return table[keep].reset_index(drop=True), rejects
 
 
+def signatures(op: GlobalOp, table: pd.DataFrame) -> pd.DataFrame:
+    """The small per-row columns ``decide`` needs, in row order, with _row, id and label."""
+    parts = []
+    wanted = [c for c in dict.fromkeys((*op.reads, "id", "label")) if c in table]
+    for chunk in _batches(table[wanted]):
+        parts.append(pd.DataFrame(op.signature_batch(chunk.to_dict("list"))))
+    keys = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    keys["_row"] = range(len(table))
+    keys["id"] = table["id"].to_numpy()
+    if "label" in table:
+        keys["label"] = table["label"].to_numpy()
+    return keys
+
+
 def _global(op: GlobalOp, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject], dict]:
-    result = op.fit(table).apply(table)
-    rejects = [Reject.of(row, op.name, reason, detail) for row, reason, detail in
-               zip(result.dropped.to_dict("records"), result.reasons, result.details)]
-    return result.kept.reset_index(drop=True), rejects, result.info
+    decision = op.decide(signatures(op, table))
+    for column, values in decision.columns.items():
+        table = table.assign(**{column: values})
+    drop = sorted(decision.drop)
+    rejects = [Reject.of(row, op.name, *decision.drop[i])
+               for i, row in zip(drop, table.iloc[drop].to_dict("records"))]
+    keep = pd.Series(True, index=table.index)
+    keep.iloc[drop] = False
+    return table[keep].reset_index(drop=True), rejects, decision.info

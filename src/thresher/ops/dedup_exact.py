@@ -9,7 +9,7 @@ from typing import Literal
 
 import pandas as pd
 
-from thresher.ops.base import GlobalOp, GlobalResult
+from thresher.ops.base import Batch, Decision, GlobalOp
 
 __all__ = ["DedupExact", "dedup_key"]
 
@@ -37,33 +37,31 @@ class DedupExact(GlobalOp):
     def __init__(self, *, conflicts: ConflictPolicy = "drop_all") -> None:
         self.conflicts = conflicts
 
-    def fit(self, table: pd.DataFrame) -> "DedupExact":
-        keys = table["text"].map(dedup_key)
-        self.keys_ = keys
-        self.n_labels_ = table.groupby(keys)["label"].transform("nunique")
-        return self
+    def signature_batch(self, batch: Batch) -> Batch:
+        return {"key": [dedup_key(t) for t in batch["text"]]}
 
-    def apply(self, table: pd.DataFrame) -> GlobalResult:
-        keys, conflict = self.keys_, self.n_labels_ > 1
-        keep = self._keep_mask(table, keys, conflict)
-        first_id = table.groupby(keys)["id"].transform("first")
-        labels = table.groupby(keys)["label"].agg(lambda s: ",".join(sorted(set(s))))
-        dropped = table[~keep]
-        reasons, details = [], []
-        for i in dropped.index:
-            if conflict[i]:
-                reasons.append("label_conflict")
-                details.append(f"labels={labels[keys[i]]}")
+    def decide(self, keys: pd.DataFrame) -> Decision:
+        table = keys.reset_index(drop=True)
+        key = table["key"]
+        has_label = "label" in table
+        labels_of = table["label"] if has_label else pd.Series([""] * len(table))
+        conflict = labels_of.groupby(key).transform("nunique") > 1
+        keep = self._keep_mask(table.assign(label=labels_of), key, conflict)
+        first_id = table.groupby(key)["id"].transform("first")
+        label_sets = labels_of.groupby(key).agg(lambda s: ",".join(sorted(set(map(str, s)))))
+        decision = Decision()
+        for i in table.index[~keep]:
+            row = int(table["_row"].iat[i])
+            if conflict.iat[i]:
+                decision.drop[row] = ("label_conflict", f"labels={label_sets[key.iat[i]]}")
             else:
-                reasons.append("duplicate")
-                details.append(f"duplicate_of={first_id[i]}")
-        result = GlobalResult(table[keep], dropped, reasons, details)
-        result.info = {
-            "duplicate_groups": int(keys[keys.duplicated(keep=False)].nunique()),
-            "conflict_groups": int(keys[conflict].nunique()),
+                decision.drop[row] = ("duplicate", f"duplicate_of={first_id.iat[i]}")
+        decision.info = {
+            "duplicate_groups": int(key[key.duplicated(keep=False)].nunique()),
+            "conflict_groups": int(key[conflict].nunique()),
             "conflicts": self.conflicts,
         }
-        return result
+        return decision
 
     def _keep_mask(self, table: pd.DataFrame, keys: pd.Series, conflict: pd.Series) -> pd.Series:
         first = ~keys.duplicated(keep="first")
