@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from thresher.errors import RecipeError
+from thresher.ops import OPERATORS
 from thresher.recipe import load_recipe, parse_recipe
 
 BASE = {"task": "classification", "input": {"path": "data.csv"}}
@@ -34,7 +35,8 @@ def test_unknown_section_names_the_allowed_ones():
 def test_unknown_step_and_setting_and_bad_value():
     assert err({**BASE, "steps": [{"normalise": {}}]}) == (
         "recipe: steps[1]: unknown step 'normalise'. "
-        "known steps: dedup_exact, filter_length, normalize.")
+        f"known steps: {', '.join(sorted(OPERATORS))}.")
+    assert {"dedup_exact", "filter_length", "normalize"} <= set(OPERATORS)
     assert err({**BASE, "steps": [{"filter_length": {"min_char": 2}}]}) == (
         "recipe: steps[1] filter_length: unknown setting 'min_char'. "
         "allowed settings: max_chars, min_chars.")
@@ -72,3 +74,35 @@ def test_yaml_error_names_the_line(tmp_path: Path):
     assert info.value.where.startswith(f"{tmp_path / 'r.yaml'}:")
     with pytest.raises(RecipeError, match="recipe file not found"):
         load_recipe(tmp_path / "missing.yaml")
+
+
+def test_split_leakage_settings_defaults_and_checks():
+    s = parse_recipe({**BASE, "split": {}}).split
+    assert (s.group_by, s.leakage_check, s.leakage_threshold, s.decontaminate,
+            s.on_contamination) == ("auto", True, 0.8, None, "report")
+    assert parse_recipe({**BASE, "split": {"group_by": None, "leakage_threshold": 1}}).split \
+        .group_by is None
+    assert err({**BASE, "split": {"leakage_threshold": 0}}) == (
+        "recipe: split.leakage_threshold: leakage_threshold must be in (0, 1], got 0. "
+        "e.g. leakage_threshold: 0.8.")
+    assert "leakage_threshold must be in (0, 1], got 1.5" in err(
+        {**BASE, "split": {"leakage_threshold": 1.5}})
+    assert "'on_contamination' must be one of 'report', 'drop', got 'delete'" in err(
+        {**BASE, "split": {"on_contamination": "delete"}})
+
+
+def test_decontaminate_path_is_relative_to_the_recipe_and_must_exist(tmp_path: Path):
+    (tmp_path / "eval").mkdir()
+    (tmp_path / "eval" / "test.csv").write_text("text,label\nok,a\n")
+    (tmp_path / "r.yaml").write_text(
+        "input: data.csv\nsplit: {decontaminate: eval/test.csv, on_contamination: drop}\n")
+    r = load_recipe(tmp_path / "r.yaml")
+    assert Path(r.split.decontaminate) == (tmp_path / "eval" / "test.csv").resolve()
+    assert r.split.on_contamination == "drop"
+    (tmp_path / "r.yaml").write_text("input: data.csv\nsplit: {decontaminate: eval/gone.csv}\n")
+    with pytest.raises(RecipeError) as info:
+        load_recipe(tmp_path / "r.yaml")
+    gone = (tmp_path / "eval" / "gone.csv").resolve()
+    assert info.value.message == (
+        f"{tmp_path / 'r.yaml'}: split.decontaminate: decontaminate file not found: {gone}. "
+        "give the path of an evaluation set, relative to the recipe file.")

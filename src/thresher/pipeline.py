@@ -1,8 +1,10 @@
 """`thresher.run`: one recipe -> one run folder (data steps, split, train, evaluate, report).
 
-Each finished data step is cached under ``OUT/.cache`` by a fingerprint of its input and
-settings, and each later stage records its fingerprint in the manifest, so a re-run with the
-same recipe skips what is done, and a killed run re-does only the unfinished stage.
+The data stage (read, steps, split) is skipped when the fingerprint of its input and settings
+matches the manifest's, and each later stage records its fingerprint in the manifest, so a
+re-run with the same recipe skips what is done, and a killed run re-does only the unfinished
+stage. The engine (local processes or Ray) is a run option, not part of the recipe: the same
+recipe gives the same run folder anywhere.
 """
 
 from __future__ import annotations
@@ -11,20 +13,26 @@ import dataclasses
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from thresher._version import __version__
-from thresher._files import ensure_writable_dir, write_json, write_parquet
-from thresher.engine.local import StepStats, run_step, summarize
+from thresher._files import ensure_writable_dir, write_json
+from thresher.engine import ShardEngine, make_engine
+from thresher.engine.segment import Partial
+from thresher.engine.steps import StepStats
+from thresher.engine.work import Piece, WorkDir, remove_stale_work
+from thresher.engine.writer import write_parts, write_rejects
 from thresher.errors import DataError
 from thresher.records import Reject, rejects_frame
 from thresher.recipe import Recipe, load_recipe
-from thresher.split import split_table
+from thresher.split import AUTO_GROUP_COLUMN, split_table
 
 __all__ = ["RunResult", "run"]
 
@@ -41,10 +49,17 @@ class RunResult:
 
 
 def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = False,
-        on_stage: Progress | None = None) -> RunResult:
-    """Run every stage the recipe names; return the manifest and where things are."""
+        on_stage: Progress | None = None, engine: str = "local", num_proc: int | None = None,
+        address: str | None = None) -> RunResult:
+    """Run every stage the recipe names; return the manifest and where things are.
+
+    ``engine`` runs the data steps: ``"local"`` in ``num_proc`` worker processes (default: all
+    cores), or ``"ray"`` on a Ray cluster (``address``: ``"auto"``, ``"ray://HOST:10001"``, or
+    None for a local one). Every engine gives the same run folder.
+    """
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    runner = make_engine(engine, num_proc=num_proc, address=address)
     out = Path(out_dir)
     ensure_writable_dir(out)
     _remove_stale_temp_files(out)
@@ -52,7 +67,7 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
     manifest = _new_manifest(recipe, _read_manifest(out))
     skipped: list[str] = []
     say("data: read and clean")
-    fingerprint, cached = _data_stage(recipe, out, manifest)
+    fingerprint, cached = _data_stage(recipe, out, manifest, runner)
     if cached:
         skipped.append("data")
     write_json(out / "manifest.json", manifest)
@@ -100,6 +115,7 @@ def _remove_stale_temp_files(out: Path) -> None:
     for stale in out.rglob(".tmp-*"):
         if stale.is_file():
             stale.unlink(missing_ok=True)
+    remove_stale_work(out)
 
 
 def _stage_done(out: Path, manifest: dict[str, Any], stage: str, fingerprint: str) -> bool:
@@ -108,72 +124,148 @@ def _stage_done(out: Path, manifest: dict[str, Any], stage: str, fingerprint: st
     return done and marker[stage].exists()
 
 
-def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any]) -> tuple[str, bool]:
-    """Read, run the steps, split; write data/, rejects.parquet and the manifest's counts."""
-    from thresher.io import read_source
+def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: ShardEngine
+                ) -> tuple[str, bool]:
+    """Read, run the steps, split; write data/, rejects.parquet and the manifest's counts.
 
-    start = time.perf_counter()
-    source = read_source(recipe.input.path, task=recipe.task,
-                         **{k: v for k, v in dataclasses.asdict(recipe.input).items()
-                            if k != "path" and v is not None})
-    info = source.info.to_dict()
-    manifest["inputs"] = [info]
-    fingerprint = _hash(__version__, recipe.task, info.get("sha256"),
+    Rows travel as pieces (in memory for a small input, else Parquet shards under OUT/.cache)
+    from the reader through the engine's passes to the writers; only ids, labels and small
+    signature columns are ever held for all rows at once.
+    """
+    from thresher.io import stream
+
+    options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k != "path" and v is not None}
+    info, chunks = stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
+                                      stream_above=stream.STREAM_ABOVE, **options)
+    fingerprint = _hash(__version__, recipe.task, info.sha256,
                         recipe.section_hash("input", "steps", "split", "seed"))
     if _data_cached(out, manifest, fingerprint):
+        manifest.setdefault("inputs", [info.to_dict()])
         return fingerprint, True
-    table, rejects = source.table, list(source.rejects)
-    steps = [summarize("read", info.get("rows", len(table) + len(rejects)), table, rejects,
-                       {"format": info.get("format"), "encoding": info.get("encoding")})]
-    steps[0].seconds = time.perf_counter() - start
-    for spec in recipe.steps:
-        table, step_rejects, stats = run_step(spec.build(), table)
-        rejects += step_rejects
-        steps.append(stats)
-        if table.empty:
-            break
-    parts = _split(recipe, table, rejects, steps)
-    _write_data(out, parts, rejects)
-    _record_counts(manifest, steps, parts, rejects, fingerprint)
+    ops = [spec.build() for spec in recipe.steps]
+    read = _Reading(chunks)
+    with WorkDir(out) as work, engine:
+        result = engine.run(ops, read.pieces(work), work)
+        manifest["inputs"] = [info.to_dict()]
+        steps = [read.partial.stats("read", {"format": info.format, "encoding": info.encoding},
+                                    read.seconds)] + result.stats
+        _check_rows_left(recipe, steps)
+        names, assign, split = _split(recipe, result.pieces)
+        written, split_rejects = _write_data(out, names, result.pieces, assign, split)
+        if split is not None:
+            steps.append(split.stats)
+        rejected = write_rejects(out / "rejects.parquet", [*read.rejects, *(
+            piece for i in range(len(ops)) for piece in result.rejects[i]), *split_rejects])
+    _record_counts(manifest, steps, dict(zip(names, written)), rejected, fingerprint)
     return fingerprint, False
 
 
-def _split(recipe: Recipe, table: pd.DataFrame, rejects: list[Reject],
-           steps: list[StepStats]) -> dict[str, pd.DataFrame]:
-    if table.empty:
+class _Reading:
+    """The reader's chunks as pieces, with the read step's statistics and rejects on the side."""
+
+    def __init__(self, chunks: Iterator[tuple[pd.DataFrame, list[Reject]]]) -> None:
+        self.chunks = chunks
+        self.partial = Partial()
+        self.rejects: list[Piece] = []
+        self.seconds = 0.0
+
+    def pieces(self, work: WorkDir) -> Iterator[Piece]:
+        while True:
+            start = time.perf_counter()
+            chunk = next(self.chunks, None)
+            self.seconds += time.perf_counter() - start
+            if chunk is None:
+                return
+            table, rejects = chunk
+            self.partial.merge(Partial.of(len(table) + len(rejects), len(table), rejects))
+            if rejects:
+                self.rejects.append(work.piece(rejects_frame(rejects), "read-rejects"))
+            if len(table):
+                yield Piece(len(table), frame=table)
+
+
+def _check_rows_left(recipe: Recipe, steps: list[StepStats]) -> None:
+    emptied = next((s for s in steps if s.rows_out == 0), None)
+    if emptied is not None:
         raise DataError(
-            f"no rows left after step '{steps[-1].name}' (rejected: {steps[-1].rejected})",
+            f"no rows left after step '{emptied.name}' (rejected: {emptied.rejected})",
             where=str(recipe.input.path),
             fix="loosen that step's settings, or check the input columns with `thresher inspect`")
+
+
+@dataclass
+class _SplitOutcome:
+    """The split as positions: which rows were rejected (reason, detail), and the stats."""
+
+    info: dict[str, Any]
+    reasons: dict[int, tuple[str, str]]  # position -> (reason, detail), in the splitter's order
+    stats: StepStats | None = None
+
+
+def _split(recipe: Recipe, pieces: list[Piece]
+           ) -> tuple[list[str], np.ndarray | None, _SplitOutcome | None]:
+    """Split on the small columns (id, label, group) of all rows; rows themselves stay put."""
     if recipe.split is None:
-        return {"all": table}
-    start = time.perf_counter()
+        return ["all"], None, None
     spec = recipe.split
-    result = split_table(table, validation=spec.validation, test=spec.test, seed=spec.seed,
-                         stratify=spec.stratify, task=recipe.task)
-    rejects += result.rejects
-    kept = pd.concat(result.parts.values(), ignore_index=True)
-    stats = summarize("split", len(table), kept, result.rejects, {"splits": result.info})
-    stats.seconds = time.perf_counter() - start
-    steps.append(stats)
-    return result.parts
+    group = getattr(spec, "group_by", None)
+    columns = ["id", "label"] + ([AUTO_GROUP_COLUMN if group == "auto" else group] if group else [])
+    small = pd.concat([_columns(p, columns) for p in pieces], ignore_index=True)
+    small["_pos"] = np.arange(len(small))
+    extra = {"group_by": group} if group is not None else {}
+    result = split_table(small, validation=spec.validation, test=spec.test, seed=spec.seed,
+                         stratify=spec.stratify, task=recipe.task, **extra)
+    names = list(result.parts)
+    assign = np.full(len(small), -1, dtype=np.int8)
+    for k, name in enumerate(names):
+        assign[result.parts[name]["_pos"].to_numpy()] = k
+    reasons = {int(json.loads(r.record)["_pos"]): (r.reason, r.detail) for r in result.rejects}
+    return names, assign, _SplitOutcome(result.info, reasons)
 
 
-def _write_data(out: Path, parts: dict[str, pd.DataFrame], rejects: list[Reject]) -> None:
-    for name, part in parts.items():
-        write_parquet(out / "data" / f"{name}.parquet", part)
-    write_parquet(out / "rejects.parquet", rejects_frame(rejects))
+def _columns(piece: Piece, wanted: list[str]) -> pd.DataFrame:
+    if piece.frame is not None:
+        return piece.frame[[c for c in wanted if c in piece.frame]]
+    import pyarrow.parquet as pq
+
+    present = set(pq.read_schema(piece.path).names)
+    return pq.read_table(piece.path, columns=[c for c in wanted if c in present]).to_pandas()
 
 
-def _record_counts(manifest: dict[str, Any], steps: list[StepStats],
-                   parts: dict[str, pd.DataFrame], rejects: list[Reject], fp: str) -> None:
+def _write_data(out: Path, names: list[str], pieces: list[Piece], assign: np.ndarray | None,
+                split: _SplitOutcome | None) -> tuple[list[int], list[Piece]]:
+    """data/{split}.parquet by streaming over the pieces: rows per file, the split's rejects."""
+    start = time.perf_counter()
+    found: dict[int, Reject] = {}
+
+    def collect(offset: int, table: Any) -> None:
+        if split is None or not split.reasons:
+            return
+        here = [p for p in split.reasons if offset <= p < offset + len(table)]
+        rows = table.take(np.array(here) - offset).to_pylist() if here else []
+        for p, row in zip(here, rows):
+            found[p] = Reject.of(row, "split", *split.reasons[p])
+
+    written = write_parts([out / "data" / f"{name}.parquet" for name in names], pieces, assign,
+                          collect)
+    if split is None:
+        return written, []
+    rejects = [found[p] for p in split.reasons]
+    kept = sum(written)
+    split.stats = Partial.of(kept + len(rejects), kept, rejects).stats(
+        "split", {"splits": split.info}, time.perf_counter() - start)
+    return written, [Piece(len(rejects), frame=rejects_frame(rejects))] if rejects else []
+
+
+def _record_counts(manifest: dict[str, Any], steps: list[StepStats], splits: dict[str, int],
+                   rejected: int, fp: str) -> None:
     read = steps[0].rows_in
-    kept = sum(len(p) for p in parts.values())
-    if read != kept + len(rejects):
-        raise AssertionError(f"{read} rows read but {kept} kept + {len(rejects)} rejected")
+    kept = sum(splits.values())
+    if read != kept + rejected:
+        raise AssertionError(f"{read} rows read but {kept} kept + {rejected} rejected")
     manifest["steps"] = [s.to_dict() for s in steps]
-    manifest["splits"] = {name: len(part) for name, part in parts.items()}
-    manifest["rows"] = {"read": read, "kept": kept, "rejected": len(rejects)}
+    manifest["splits"] = splits
+    manifest["rows"] = {"read": read, "kept": kept, "rejected": rejected}
     manifest["data_fingerprint"] = fp
     manifest.pop("stages", None)  # new data: later stages must run again
 
@@ -185,8 +277,8 @@ def _data_cached(out: Path, manifest: dict[str, Any], fingerprint: str) -> bool:
 
 
 def _new_manifest(recipe: Recipe, previous: dict[str, Any]) -> dict[str, Any]:
-    keep = {k: previous[k] for k in ("steps", "splits", "rows", "data_fingerprint", "stages")
-            if k in previous}
+    keep = {k: previous[k] for k in ("inputs", "steps", "splits", "rows", "data_fingerprint",
+                                     "stages") if k in previous}
     return {
         "thresher_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -38,6 +38,11 @@ class SplitSpec:
     test: float = 0.1
     stratify: bool = True
     seed: int = 13
+    group_by: str | None = "auto"  # equal values share a split; "auto": `cluster` if present
+    leakage_check: bool = True  # look for near-duplicates across train / validation / test
+    leakage_threshold: float = 0.8  # similarity in (0, 1] from which two texts count as leaked
+    decontaminate: str | None = None  # an external evaluation set (path, relative to the recipe)
+    on_contamination: Literal["report", "drop"] = "report"  # rows close to that set
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
         task=task,
         input=_input(raw.get("input"), base_dir, where),
         steps=_steps(raw.get("steps"), task, where),
-        split=_section(SplitSpec, raw, "split", where),
+        split=_section(SplitSpec, raw, "split", where, base_dir),
         train=_train(raw, task, where),
         evaluate=_section(EvaluateSpec, raw, "evaluate", where),
         report="report" in raw,
@@ -181,17 +186,19 @@ def _run_check(op: Operator, where: str) -> None:
         raise RecipeError(str(exc), where=where) from None
 
 
-def _section(cls: type, raw: dict[str, Any], key: str, where: str) -> Any:
+def _section(cls: type, raw: dict[str, Any], key: str, where: str,
+             base_dir: Path | None = None) -> Any:
     if key not in raw:
         return None
     settings = check_settings(cls, raw[key], f"{where}: {key}")
     spec = cls(**settings)
     if isinstance(spec, SplitSpec):
-        _check_split(spec, f"{where}: {key}")
+        spec = _check_split(spec, f"{where}: {key}", base_dir)
     return spec
 
 
-def _check_split(spec: SplitSpec, where: str) -> None:
+def _check_split(spec: SplitSpec, where: str, base_dir: Path | None = None) -> SplitSpec:
+    """Check the fractions and the leakage settings; resolve ``decontaminate`` like input.path."""
     for name in ("validation", "test"):
         value = getattr(spec, name)
         if not 0 <= value < 1:
@@ -199,6 +206,18 @@ def _check_split(spec: SplitSpec, where: str) -> None:
     if spec.validation + spec.test >= 1:
         raise RecipeError("validation + test must leave rows for training", where=where,
                           fix="e.g. validation: 0.1, test: 0.1")
+    if not 0 < spec.leakage_threshold <= 1:
+        raise RecipeError(f"leakage_threshold must be in (0, 1], got {spec.leakage_threshold}",
+                          where=f"{where}.leakage_threshold", fix="e.g. leakage_threshold: 0.8")
+    if spec.decontaminate is None:
+        return spec
+    path = Path(spec.decontaminate).expanduser()
+    if base_dir is not None and not path.is_absolute():
+        path = (base_dir / path).resolve()
+    if not path.exists():
+        raise RecipeError(f"decontaminate file not found: {path}", where=f"{where}.decontaminate",
+                          fix="give the path of an evaluation set, relative to the recipe file")
+    return dataclasses.replace(spec, decontaminate=str(path))
 
 
 def _train(raw: dict[str, Any], task: str, where: str) -> Any:

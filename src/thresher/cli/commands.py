@@ -25,11 +25,13 @@ def inspect(path: str, *, as_json: bool, **options: Any) -> None:
         console.print(found.to_text(), markup=False)
 
 
-def run(recipe: Path, out: Path) -> None:
+def run(recipe: Path, out: Path, *, engine: str = "local", num_proc: int | None = None,
+        address: str | None = None) -> None:
     from thresher.pipeline import run as run_recipe
 
     start = time.perf_counter()
-    result = run_recipe(recipe, out, progress=True, on_stage=_stage_printer())
+    result = run_recipe(recipe, out, progress=True, on_stage=_stage_printer(), engine=engine,
+                        num_proc=num_proc, address=address)
     _print_run(result, time.perf_counter() - start)
 
 

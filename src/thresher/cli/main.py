@@ -47,9 +47,14 @@ def inspect(
 def run(
     recipe: Path = typer.Argument(..., help="YAML recipe."),
     out: Path = typer.Option(..., "-o", "--out", help="Run folder to write."),
+    engine: str = typer.Option("local", "--engine", help="local (worker processes) or ray."),
+    num_proc: Optional[int] = typer.Option(None, "--num-proc",
+                                           help="Worker processes (Ray: CPUs); default all cores."),
+    address: Optional[str] = typer.Option(None, "--address",
+                                          help="Ray cluster: auto, or ray://HOST:10001."),
 ) -> None:
     """Run a recipe: data steps, split, and train/evaluate/report when the recipe has them."""
-    commands.run(recipe, out)
+    commands.run(recipe, out, engine=engine, num_proc=num_proc, address=address)
 
 
 @app.command()

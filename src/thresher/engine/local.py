@@ -1,149 +1,113 @@
-"""Run data operators in this process, in batches, with all the bookkeeping.
+"""The local engine: passes over shards in worker processes on this machine.
 
-Operators only transform or decide; this engine counts rows in and out, collects rejects with
-their reasons, and keeps a few examples per reason for the report. It checks the invariant
-rows_in = rows_out + rejected after every step.
+Each worker gets the operators once (when the pool starts) and then one shard at a time: it
+runs the fused pass, writes the kept rows and the rejects as shard files, and returns partial
+statistics and signatures. The driver keeps only a few shards in flight, so memory stays
+bounded by ``num_proc`` shards, not by the input. A run whose input is one shard runs in this
+process, without starting a pool.
+
+``run_step`` (one operator on one in-memory table) lives in :mod:`thresher.engine.steps` and is
+re-exported here.
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from dataclasses import dataclass, field
+import multiprocessing
+import os
+import pickle
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from thresher.engine.base import DecisionSlicer, PassOutput, ShardEngine
+from thresher.engine.segment import Pass, run_piece
+from thresher.engine.steps import BATCH_SIZE, EXAMPLES_PER_REASON, StepStats, run_step, summarize
+from thresher.engine.work import Piece, WorkDir, write_shard
+from thresher.ops import Decision, Operator
+from thresher.records import rejects_frame
 
-from thresher.ops import COUNTS, Filter, GlobalOp, Mapper, Operator
-from thresher.records import Reject
+__all__ = ["BATCH_SIZE", "EXAMPLES_PER_REASON", "LocalEngine", "StepStats", "run_step", "summarize"]
 
-__all__ = ["StepStats", "run_step"]
-
-BATCH_SIZE = 1000
-EXAMPLES_PER_REASON = 3
-
-
-@dataclass
-class StepStats:
-    name: str
-    rows_in: int
-    rows_out: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    examples: dict[str, list[str]] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "rows_in": self.rows_in, "rows_out": self.rows_out,
-                "rejected": self.rejected, "seconds": round(self.seconds, 3),
-                "examples": self.examples, "info": self.info}
+_OPS: list[Operator] = []  # a worker's operators, set once by ``_start_worker``
 
 
-def run_step(op: Operator, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject], StepStats]:
-    """Apply one operator to the whole table."""
-    start = time.perf_counter()
-    table = table.reset_index(drop=True)
-    if isinstance(op, Mapper):
-        (kept, info), rejects = _map(op, table), []
-    elif isinstance(op, Filter):
-        (kept, rejects), info = _filter(op, table), {}
-    elif isinstance(op, GlobalOp):
-        kept, rejects, info = _global(op, table)
-    else:
-        raise TypeError(f"{type(op).__name__} is not a Mapper, Filter or GlobalOp")
-    stats = summarize(op.name, len(table), kept, rejects, info)
-    stats.seconds = time.perf_counter() - start
-    return kept, rejects, stats
+class LocalEngine(ShardEngine):
+    """Worker processes on this machine (``num_proc``, default: all cores)."""
+
+    def __init__(self, num_proc: int | None = None) -> None:
+        self.num_proc = max(1, num_proc or os.cpu_count() or 1)
+        self._pool: Any = None
+
+    def start(self, ops: list[Operator], many: bool) -> None:
+        if self.num_proc > 1 and many:
+            # fork: workers start in milliseconds and inherit the imported modules
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(self.num_proc, initializer=_start_worker,
+                                      initargs=(pickle.dumps(ops),))
+
+    def run_pass(self, ops: list[Operator], step: Pass, pieces: Iterable[Piece],
+                 decision: Decision | None, work: WorkDir) -> Iterator[PassOutput]:
+        folder = work.root if work.spill else None
+        tasks = _tasks(step, pieces, DecisionSlicer(decision), folder, work)
+        if self._pool is None:
+            global _OPS
+            _OPS = ops
+            for task, piece in tasks:
+                yield _run_task(task)
+                piece.release()
+            return
+        pending: deque = deque()
+        window = 2 * self.num_proc  # one shard working and one waiting per worker
+        for task, piece in tasks:
+            pending.append((self._pool.apply_async(_run_task, (task,)), piece))
+            while len(pending) >= window or (pending and pending[0][0].ready()):
+                yield _finish(*pending.popleft())
+        while pending:
+            yield _finish(*pending.popleft())
+
+    def stop(self, failed: bool = False) -> None:
+        if self._pool is not None:
+            if failed:
+                self._pool.terminate()  # tasks still queued would only be thrown away
+            else:
+                self._pool.close()  # every result is in: the workers are idle and exit
+            self._pool.join()
+            self._pool = None
 
 
-def summarize(name: str, rows_in: int, kept: pd.DataFrame, rejects: list[Reject],
-              info: dict[str, Any] | None = None) -> StepStats:
-    """Count a step's outcome and check that no row went missing."""
-    if rows_in != len(kept) + len(rejects):
-        raise AssertionError(f"step {name}: {rows_in} rows in, {len(kept)} kept + "
-                             f"{len(rejects)} rejected; rows were lost or invented")
-    stats = StepStats(name, rows_in, len(kept), dict(Counter(r.reason for r in rejects)),
-                      info=info or {})
-    for r in rejects:
-        bucket = stats.examples.setdefault(r.reason, [])
-        if len(bucket) < EXAMPLES_PER_REASON:
-            bucket.append(_example_text(r))
-    return stats
+def _tasks(step: Pass, pieces: Iterable[Piece], slicer: DecisionSlicer, folder: Path | None,
+           work: WorkDir) -> Iterator[tuple[tuple, Piece]]:
+    offset = 0
+    for piece in pieces:
+        name = work.new_path("piece").stem if folder is not None else ""
+        yield (step, piece, offset, slicer(offset, piece.rows), folder, name), piece
+        offset += piece.rows
 
 
-def _example_text(reject: Reject) -> str:
-    import json
-
-    record = json.loads(reject.record)
-    text = record.get("text")
-    if text is None and "tokens" in record:
-        text = " ".join(map(str, record["tokens"]))
-    text = str(text if text is not None else reject.record)
-    return text if len(text) <= 300 else text[:297] + "..."
+def _finish(result: Any, piece: Piece) -> PassOutput:
+    output = result.get()
+    piece.release()
+    return output
 
 
-def _batches(table: pd.DataFrame):
-    for start in range(0, len(table), BATCH_SIZE):
-        yield table.iloc[start:start + BATCH_SIZE]
+def _start_worker(ops: bytes) -> None:
+    global _OPS
+    _OPS = pickle.loads(ops)
 
 
-def _map(op: Mapper, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    if table.empty:
-        return table, {}
-    parts, counts = [], Counter()
-    for chunk in _batches(table):
-        out = op.map_batch(chunk.to_dict("list"))
-        for row_counts in out.pop(COUNTS, None) or ():
-            counts.update(row_counts)
-        parts.append(pd.DataFrame(out, columns=list(out)))
-        if len(parts[-1]) != len(chunk):
-            raise AssertionError(f"mapper {op.name} changed the number of rows in a batch")
-    info = {"counts": dict(sorted(counts.items()))} if counts else {}
-    return pd.concat(parts, ignore_index=True), info
+def _run_task(task: tuple) -> PassOutput:
+    """One pass on one piece; with a ``folder`` the outputs go to shard files there."""
+    step, piece, offset, decision, folder, name = task
+    result = run_piece(_OPS, step, piece.load(), offset, decision)
 
+    def keep(frame: Any, kind: str) -> Piece:
+        if folder is None or not len(frame):
+            return Piece(len(frame), frame=frame if len(frame) else None)
+        path = folder / f"{name}-{kind}.shard"
+        write_shard(frame, path)
+        return Piece(len(frame), path=path)
 
-def verdict_parts(verdict: Any) -> tuple[bool, str, str]:
-    """(keep, reason, detail) from a filter's bool / (bool, reason) / (bool, reason, detail)."""
-    if isinstance(verdict, tuple):
-        keep = bool(verdict[0])
-        reason = verdict[1] if len(verdict) > 1 else "filtered"
-        detail = verdict[2] if len(verdict) > 2 else ""
-        return keep, reason, detail
-    return bool(verdict), "filtered", ""
-
-
-def _filter(op: Filter, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]:
-    verdicts: list[tuple[bool, str, str]] = []
-    for chunk in _batches(table):
-        verdicts.extend(verdict_parts(v) for v in op.keep_batch(chunk.to_dict("list")))
-    keep = [v[0] for v in verdicts]
-    dropped = [i for i, k in enumerate(keep) if not k]
-    rejects = [Reject.of(row, op.name, verdicts[i][1], verdicts[i][2])
-               for i, row in zip(dropped, table.iloc[dropped].to_dict("records"))]
-    return table[keep].reset_index(drop=True), rejects
-
-
-def signatures(op: GlobalOp, table: pd.DataFrame) -> pd.DataFrame:
-    """The small per-row columns ``decide`` needs, in row order, with _row, id and label."""
-    parts = []
-    wanted = [c for c in dict.fromkeys((*op.reads, "id", "label")) if c in table]
-    for chunk in _batches(table[wanted]):
-        parts.append(pd.DataFrame(op.signature_batch(chunk.to_dict("list"))))
-    keys = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    keys["_row"] = range(len(table))
-    keys["id"] = table["id"].to_numpy()
-    if "label" in table:
-        keys["label"] = table["label"].to_numpy()
-    return keys
-
-
-def _global(op: GlobalOp, table: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject], dict]:
-    decision = op.decide(signatures(op, table))
-    for column, values in decision.columns.items():
-        table = table.assign(**{column: values})
-    drop = sorted(decision.drop)
-    rejects = [Reject.of(row, op.name, *decision.drop[i])
-               for i, row in zip(drop, table.iloc[drop].to_dict("records"))]
-    keep = pd.Series(True, index=table.index)
-    keep.iloc[drop] = False
-    return table[keep].reset_index(drop=True), rejects, decision.info
+    rejects = {i: keep(rejects_frame(r), f"rejects{i}") for i, r in result.rejects.items() if r}
+    return PassOutput(keep(result.kept, "kept"), rejects, result.partials, result.seconds,
+                      result.signatures)

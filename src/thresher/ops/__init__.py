@@ -9,9 +9,20 @@ from __future__ import annotations
 import importlib
 
 from thresher.ops.base import COUNTS, Batch, Decision, Filter, GlobalOp, Mapper, Operator, Verdict
+from thresher.ops.chinese import ToSimplified
 from thresher.ops.dedup_exact import DedupExact
+from thresher.ops.dedup_near import DedupNear
+from thresher.ops.html import StripHtml
+from thresher.ops.labels import FilterLabels, MapLabels
+from thresher.ops.language import FilterLanguage
 from thresher.ops.length import FilterLength
 from thresher.ops.normalize import Normalize
+from thresher.ops.pii import DropPii, Pii
+from thresher.ops.ratios import FilterRatios
+from thresher.ops.regex import FilterRegex
+from thresher.ops.repetition import FilterRepetition
+from thresher.ops.stopwords import FilterStopwords
+from thresher.ops.web_tokens import WebTokens
 
 __all__ = [
     "COUNTS",
@@ -19,19 +30,43 @@ __all__ = [
     "Batch",
     "Decision",
     "DedupExact",
+    "DedupNear",
+    "DropPii",
     "Filter",
+    "FilterLabels",
+    "FilterLanguage",
     "FilterLength",
+    "FilterRatios",
+    "FilterRegex",
+    "FilterRepetition",
+    "FilterStopwords",
     "GlobalOp",
+    "MapLabels",
     "Mapper",
     "Normalize",
     "Operator",
+    "Pii",
+    "StripHtml",
+    "ToSimplified",
     "Verdict",
+    "WebTokens",
 ]
 
 _MODULES = (
     "thresher.ops.normalize",
     "thresher.ops.length",
+    "thresher.ops.html",
+    "thresher.ops.chinese",
+    "thresher.ops.web_tokens",
+    "thresher.ops.language",
+    "thresher.ops.ratios",
+    "thresher.ops.repetition",
+    "thresher.ops.stopwords",
+    "thresher.ops.regex",
+    "thresher.ops.labels",
     "thresher.ops.dedup_exact",
+    "thresher.ops.dedup_near",
+    "thresher.ops.pii",
 )
 
 

@@ -1,4 +1,8 @@
-"""Text normalisation: ftfy repair, Unicode NFKC, control characters, whitespace."""
+"""Text normalisation: ftfy repair, NFKC, full-width folding, control characters, whitespace.
+
+``fullwidth`` exists for recipes that turn NFKC off (NFKC also rewrites e.g. ① -> 1, ﬁ -> fi,
+㎏ -> kg) but still want Chinese-keyboard ASCII (ＡＢＣ１２３，！) folded to plain ASCII.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ __all__ = ["Normalize", "normalize_text"]
 # marks that make otherwise identical texts hash differently.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"\s+")
+# U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic space.
+_FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(0x5E)} | {0x3000: 0x20}
 
 
 def normalize_text(
@@ -23,6 +29,7 @@ def normalize_text(
     control_chars: bool = True,
     whitespace: bool = True,
     lowercase: bool = False,
+    fullwidth: bool = False,
 ) -> str:
     """Apply the chosen repairs in a fixed order (repair first: NFKC on mojibake is lossy)."""
     if fix_mojibake:
@@ -31,6 +38,8 @@ def normalize_text(
         text = ftfy.fix_text(text, normalization="NFC")
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
+    if fullwidth:
+        text = text.translate(_FULLWIDTH)
     if control_chars:
         text = _CONTROL.sub("", text)
     if whitespace:
@@ -41,7 +50,11 @@ def normalize_text(
 
 
 class Normalize(Mapper):
-    """Repair mojibake (ftfy), NFKC-fold, drop control characters, collapse whitespace."""
+    """Repair mojibake (ftfy), NFKC-fold, drop control characters, collapse whitespace.
+
+    ``fullwidth`` folds full-width ASCII and the ideographic space to half-width; it matters only
+    with ``nfkc: false`` (NFKC already folds them), so the default output is unchanged.
+    """
 
     name = "normalize"
 
@@ -53,12 +66,14 @@ class Normalize(Mapper):
         control_chars: bool = True,
         whitespace: bool = True,
         lowercase: bool = False,
+        fullwidth: bool = False,
     ) -> None:
         self.fix_mojibake = fix_mojibake
         self.nfkc = nfkc
         self.control_chars = control_chars
         self.whitespace = whitespace
         self.lowercase = lowercase
+        self.fullwidth = fullwidth
 
     def map_batch(self, batch: Batch) -> Batch:
         settings = self.settings()

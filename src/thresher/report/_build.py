@@ -16,6 +16,7 @@ import jinja2
 
 from thresher.report import _data_sections as data
 from thresher.report import _model_sections as model
+from thresher.report import _quality_sections as quality
 from thresher.report._data_plots import write_data_plots
 from thresher._files import write_text
 from thresher.report._inputs import RunInputs, load_run, read_images
@@ -60,6 +61,9 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "reasons": reasons,
         "invariant": data.invariant(run, steps),
         "splits": data.splits_table(run),
+        "duplicates": quality.duplicates(run),
+        "pii": quality.pii(run),
+        "leakage": quality.leakage(run),
         "has_metrics": run.metrics is not None,
         "has_model": bool(metrics.get("model")),
         "training": model.training_items(run),

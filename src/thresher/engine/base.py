@@ -1,0 +1,149 @@
+"""What every engine does the same way: passes over ordered pieces, decisions on the driver.
+
+An engine only says how one pass runs over many pieces (``run_pass``: worker processes, Ray
+tasks, or this process) and yields each piece's result in data order. This module merges the
+per-step statistics in that order, gathers the small signature columns of a global operator,
+calls its ``decide`` once on the driver, and hands the decision to the next pass. So local and
+Ray runs give the same rows, rejects and counts, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thresher.engine.steps import StepStats
+from thresher.engine.segment import Partial, Pass, plan_passes
+from thresher.engine.work import Piece, WorkDir
+from thresher.ops import Decision, GlobalOp, Operator
+
+__all__ = ["EngineResult", "PassOutput", "ShardEngine", "slice_decision"]
+
+
+@dataclass
+class PassOutput:
+    """One piece after a pass: the rows kept, rejects per step, partial stats, signatures."""
+
+    kept: Piece
+    rejects: dict[int, Piece]
+    partials: dict[int, Partial]
+    seconds: dict[int, float] = field(default_factory=dict)
+    signatures: pd.DataFrame | None = None
+
+
+@dataclass
+class EngineResult:
+    """The rows kept after the last step (pieces in order), rejects per step, and the stats."""
+
+    pieces: list[Piece]
+    rejects: dict[int, list[Piece]]
+    stats: list[StepStats]
+
+
+class ShardEngine:
+    """Runs a list of operators over pieces; subclasses implement ``run_pass``."""
+
+    def run(self, ops: list[Operator], pieces: Iterable[Piece], work: WorkDir) -> EngineResult:
+        """Run ``ops`` over ``pieces`` (in data order; may be a lazy reader)."""
+        stream = iter(pieces)
+        head = list(itertools.islice(stream, 2))
+        many = len(head) > 1
+        work.spill = work.spill or many  # more than one piece: keep only a few in memory
+        self.start(ops, many)
+        try:
+            result = self._run(ops, itertools.chain(head, stream), work)
+        except BaseException:
+            self.stop(failed=True)
+            raise
+        self.stop()
+        return result
+
+    def _run(self, ops: list[Operator], pieces: Iterable[Piece], work: WorkDir) -> EngineResult:
+        partials = {i: Partial() for i in range(len(ops))}
+        seconds = {i: 0.0 for i in range(len(ops))}
+        infos: dict[int, dict[str, Any]] = {}
+        rejects: dict[int, list[Piece]] = {i: [] for i in range(len(ops))}
+        decision: Decision | None = None
+        current: Iterable[Piece] = pieces
+        for step in plan_passes(ops):
+            kept: list[Piece] = []
+            signatures: list[pd.DataFrame] = []
+            for out in self.run_pass(ops, step, current, decision, work):
+                for i, part in out.partials.items():
+                    partials[i].merge(part)
+                    seconds[i] += out.seconds.get(i, 0.0)
+                for i, piece in out.rejects.items():
+                    rejects[i].append(piece)
+                if out.kept.rows:
+                    kept.append(out.kept)
+                if out.signatures is not None:
+                    signatures.append(out.signatures)
+            current, decision = kept, None
+            if step.sign is not None:
+                start = time.perf_counter()
+                decision = decide(ops[step.sign], signatures)
+                infos[step.sign] = decision.info
+                seconds[step.sign] += time.perf_counter() - start
+        stats = [partials[i].stats(op.name, infos.get(i), seconds[i]) for i, op in enumerate(ops)]
+        return EngineResult(list(current), rejects, stats)
+
+    def start(self, ops: list[Operator], many: bool) -> None:
+        """Get workers ready for ``ops``; ``many``: the input is more than one piece."""
+
+    def run_pass(self, ops: list[Operator], step: Pass, pieces: Iterable[Piece],
+                 decision: Decision | None, work: WorkDir) -> Iterator[PassOutput]:
+        """Each piece's result in data order (``decision``: the previous global op's)."""
+        raise NotImplementedError
+
+    def stop(self, failed: bool = False) -> None:
+        """Release what ``start`` took (``failed``: at once, abandoning work in flight)."""
+
+    def close(self) -> None:
+        """Release everything; the engine may not be used afterwards."""
+        self.stop()
+
+    def __enter__(self) -> "ShardEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def decide(op: GlobalOp, signatures: list[pd.DataFrame]) -> Decision:
+    """The op's decision on the signature columns of all rows (``_row`` = position)."""
+    signatures = [s for s in signatures if len(s)]
+    if not signatures:
+        return Decision()
+    keys = pd.concat(signatures, ignore_index=True)
+    tail = [c for c in ("id", "label") if c in keys]
+    keys = keys[[c for c in keys.columns if c not in tail] + tail]
+    keys.insert(len(keys.columns) - len(tail), "_row", np.arange(len(keys)))
+    return op.decide(keys)
+
+
+class DecisionSlicer:
+    """Cuts a decision into the part each piece needs (its rows' drops and new column values)."""
+
+    def __init__(self, decision: Decision | None) -> None:
+        self.decision = decision
+        self.positions = np.array(sorted(decision.drop), dtype=np.int64) if decision else None
+
+    def __call__(self, offset: int, rows: int) -> Decision | None:
+        return slice_decision(self.decision, self.positions, offset, rows)
+
+
+def slice_decision(decision: Decision | None, positions: np.ndarray | None, offset: int,
+                   rows: int) -> Decision | None:
+    if decision is None:
+        return None
+    assert positions is not None
+    lo, hi = np.searchsorted(positions, [offset, offset + rows])
+    drop = {int(p): decision.drop[int(p)] for p in positions[lo:hi]}
+    columns = {k: list(v[offset:offset + rows]) for k, v in decision.columns.items()}
+    return Decision(drop=drop, columns=columns)
