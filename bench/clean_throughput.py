@@ -25,13 +25,16 @@ What is measured, per system and size:
 * peak memory: the largest sum of RSS over the subprocess and all its descendants (worker pools,
   datatrove's manager), sampled every 0.1 s with psutil while the pipeline runs. Pages shared
   after fork are counted once per process, so this over-states what the machine really used;
+* cpu seconds: user + system time of that process tree, from the same samples (steadier than
+  wall time on a shared machine; the load average before each run is recorded too);
 * docs kept, and per language and kind what the repetition step kept of what reached it
   (datatrove: its output plus its exclusion writer's rows; datasets: rows before and after that
   filter; thresher: rows in minus that step's rejects).
 
     PYTHONPATH=src .venv/bin/python bench/clean_throughput.py                      # 100k docs
     PYTHONPATH=src .venv/bin/python bench/clean_throughput.py --sizes 100000 1000000
-    PYTHONPATH=src .venv/bin/python bench/clean_throughput.py --sizes 20000 --out bench/results/clean_throughput_smoke.json
+    PYTHONPATH=src .venv/bin/python bench/clean_throughput.py --sizes 20000 \
+        --out bench/results/clean_throughput_smoke.json
 
 Prints a table and writes bench/results/clean_throughput.json (machine, settings, every run).
 """
@@ -44,7 +47,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import time
@@ -66,7 +68,7 @@ DONE_FILE = "pipeline_done"  # a worker writes it (with the epoch time) when its
 # This venv has torch (thresher's train extra), and spaCy's thinc imports torch whenever it is
 # installed: 4-25 s more per datatrove worker here, which a cleaning-only environment never pays.
 # Every system under test runs with torch hidden by this sitecustomize (--with-torch: not hidden).
-HIDE_TORCH = '''"""Written by bench/clean_throughput.py: torch cannot be imported in this process."""
+HIDE_TORCH = '''"""Written by bench/clean_throughput.py: torch cannot be imported here."""
 import sys
 
 
@@ -294,7 +296,7 @@ def worker(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- parent: spawn and measure
 
 def measure(system: str, corpus: Corpus, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one system in a subprocess; time it and sample the process tree's memory."""
+    """Run one system in a subprocess; time it, sample its process tree's memory and CPU."""
     import psutil
 
     work = WORK / f"{system}-n{corpus.size}"
@@ -313,9 +315,10 @@ def measure(system: str, corpus: Corpus, args: argparse.Namespace) -> dict[str, 
         paths = [str(hide), env.get("PYTHONPATH", "")]
         env.update(PYTHONPATH=os.pathsep.join(p for p in paths if p), USE_TORCH="0", USE_TF="0")
     log = open(work / "worker.log", "w", encoding="utf-8")
+    load = os.getloadavg()[0]  # a shared machine: say how busy it was
     spawned = time.time()
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    peak = _sample_peak_rss(proc, psutil, work / DONE_FILE)
+    peak, cpu = _sample_tree(proc, psutil, work / DONE_FILE)
     log.close()
     if proc.returncode != 0:
         tail = (work / "worker.log").read_text(encoding="utf-8", errors="replace")[-3000:]
@@ -326,30 +329,35 @@ def measure(system: str, corpus: Corpus, args: argparse.Namespace) -> dict[str, 
         shutil.rmtree(work, ignore_errors=True)
     return {"system": system, "size": corpus.size, "seconds": round(seconds, 2),
             "docs_per_s": round(corpus.size / seconds, 1), "peak_rss_mb": round(peak / 2**20, 1),
-            **result}
+            "cpu_seconds": round(cpu, 2), "load_avg_before": round(load, 2), **result}
 
 
-def _sample_peak_rss(proc: subprocess.Popen, psutil: Any, done_file: Path) -> int:
-    root, peak = psutil.Process(proc.pid), 0
+def _sample_tree(proc: subprocess.Popen, psutil: Any, done_file: Path) -> tuple[int, float]:
+    """Peak summed RSS of the process tree, and its CPU seconds (user + system, last value seen
+    per process: up to one poll interval short per process), until the pipeline is done."""
+    root, peak, cpu = psutil.Process(proc.pid), 0, {}
     while proc.poll() is None:
         if not done_file.exists():  # after the pipeline: result counting, not the pipeline's cost
-            peak = max(peak, _tree_rss(root, psutil))
+            peak = max(peak, _tree_sample(root, psutil, cpu))
         time.sleep(POLL_SECONDS)
-    return peak
+    return peak, sum(cpu.values())
 
 
-def _tree_rss(root: Any, psutil: Any) -> int:
+def _tree_sample(root: Any, psutil: Any, cpu: dict[int, float]) -> int:
     try:
         procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return 0
-    total = 0
+    rss = 0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                rss += p.memory_info().rss
+                times = p.cpu_times()
+            cpu[p.pid] = max(cpu.get(p.pid, 0.0), times.user + times.system)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass  # a worker that ended between listing and reading
-    return total
+    return rss
 
 
 def machine() -> dict[str, Any]:
@@ -372,7 +380,7 @@ def machine() -> dict[str, Any]:
         except Exception:  # noqa: BLE001  a package that is not installed: just say so
             versions[name] = None
     return {"cpu": model, "cores": os.cpu_count(),
-            "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+            "cores_usable": len(os.sched_getaffinity(0)),
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "python": platform.python_version(), "platform": platform.platform(),
             "versions": versions}
@@ -385,15 +393,15 @@ def summarize(runs: list[dict[str, Any]], systems: list[str], sizes: list[int]) 
         for size in sizes:
             mine = [r for r in runs if r["system"] == system and r["size"] == size]
             if mine:
-                best = sorted(mine, key=lambda r: r["seconds"])[len(mine) // 2]  # median run
-                table.setdefault(system, {})[size] = best
+                median = sorted(mine, key=lambda r: r["seconds"])[len(mine) // 2]
+                table.setdefault(system, {})[size] = median
     growth = {}
     for system, by_size in table.items():
         ordered = sorted(by_size)
         if len(ordered) > 1:
             small, big = ordered[0], ordered[-1]
-            growth[system] = {"size_ratio": big / small,
-                              "time_ratio": round(by_size[big]["seconds"] / by_size[small]["seconds"], 2)}
+            ratio = by_size[big]["seconds"] / by_size[small]["seconds"]
+            growth[system] = {"size_ratio": big / small, "time_ratio": round(ratio, 2)}
     speedup = {}
     for size in sizes:
         peers = [table[p][size]["docs_per_s"] for p in ("datatrove", "datasets")
@@ -404,8 +412,9 @@ def summarize(runs: list[dict[str, Any]], systems: list[str], sizes: list[int]) 
 
 
 def print_table(summary: dict[str, Any], corpora: dict[int, Corpus]) -> None:
-    head = (f"{'system':14s} {'docs':>9s} {'seconds':>8s} {'docs/s':>8s} {'peak MB':>8s} "
-            f"{'kept':>9s} {'zh kept*':>8s} {'zh ok*':>7s} {'en ok*':>7s} {'spam*':>6s}")
+    head = (f"{'system':14s} {'docs':>9s} {'seconds':>8s} {'docs/s':>8s} {'cpu s':>7s} "
+            f"{'peak MB':>8s} {'kept':>9s} {'zh kept*':>8s} {'zh ok*':>7s} {'en ok*':>7s} "
+            f"{'spam*':>6s}")
     print(head)
     print("-" * len(head))
     for size in sorted(corpora):
@@ -417,10 +426,19 @@ def print_table(summary: dict[str, Any], corpora: dict[int, Corpus]) -> None:
             cells = [_pct(rep.get(k)) for k in ("zh_kept", "zh_normal_kept", "en_normal_kept",
                                                 "spam_kept")]
             print(f"{system:14s} {size:>9,d} {r['seconds']:>8.1f} {r['docs_per_s']:>8,.0f} "
-                  f"{r['peak_rss_mb']:>8,.0f} {r['docs_kept']:>9,d} {cells[0]:>8s} "
-                  f"{cells[1]:>7s} {cells[2]:>7s} {cells[3]:>6s}")
+                  f"{r['cpu_seconds']:>7.1f} {r['peak_rss_mb']:>8,.0f} {r['docs_kept']:>9,d} "
+                  f"{cells[0]:>8s} {cells[1]:>7s} {cells[2]:>7s} {cells[3]:>6s}")
     print("* share of what reached the repetition step that it kept: all Chinese rows, normal "
           "Chinese rows, normal English rows, spam rows (lower is better for spam)")
+    for size, r in summary["table"].get("datatrove", {}).items():
+        steps = r.get("step_seconds") or {}
+        gopher = sum(v for k, v in steps.items() if "Gopher" in k)
+        if steps and sum(steps.values()):
+            print(f"datatrove at {size:,d} docs: the Gopher repetition step took "
+                  f"{100 * gopher / sum(steps.values()):.0f}% of its step time")
+    for size, r in summary["table"].get("datasets", {}).items():
+        print(f"datasets at {size:,d} docs: load_dataset (building the Arrow cache) took "
+              f"{r['load_seconds']:.1f} s of its {r['seconds']:.1f} s")
     for system, g in summary["growth"].items():
         print(f"growth {system}: {g['size_ratio']:.0f}x the documents took "
               f"{g['time_ratio']:.2f}x the time (linear = {g['size_ratio']:.0f}x)")
@@ -480,7 +498,9 @@ def main() -> None:
                            "max_chars": MAX_CHARS, "repeat": args.repeat, "seed": args.seed,
                            "torch_hidden": not args.with_torch,
                            "memory": "peak sum of RSS over the worker process tree, psutil, "
-                                     f"every {POLL_SECONDS} s"},
+                                     f"every {POLL_SECONDS} s",
+                           "cpu": "user + system seconds of the worker process tree, last "
+                                  f"psutil sample per process (every {POLL_SECONDS} s)"},
               "corpus": {size: {"folder": str(c.folder), "counts": c.counts,
                                 "build_seconds": round(c.build_seconds, 2)}
                          for size, c in corpora.items()},

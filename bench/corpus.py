@@ -6,15 +6,12 @@ two sentences from the EDA sets (SST-2, SUBJ, CR, TREC, Pro/Con), Chinese docume
 ChnSentiCorp hotel review or one to three THUCNews headlines. A seeded generator varies them
 lightly (capitals, end punctuation) and mixes in the rows a cleaning recipe exists for:
 
-| kind      | share | what                                                        | step that drops it        |
-|-----------|-------|-------------------------------------------------------------|---------------------------|
-| normal    | ~90%  | real sentences / reviews / headlines                        | none should               |
-| duplicate | ~5%   | an exact copy of an earlier document                        | dedup_exact               |
-| pii       | ~1%   | a normal document plus an e-mail address or a phone number  | (pii masks, keeps)        |
-| spam      | ~2%   | a spam phrase repeated 4-15 times                           | filter_repetition         |
-| short     | ~1%   | "ok", "好", "", ...                                         | filter_length             |
-| mojibake  | ~1%   | a normal document decoded with the wrong codec (UTF-8 read  | (normalize / ftfy repairs)|
-|           |       | as Windows-1252)                                            |                           |
+* normal (~90%): real sentences, reviews, headlines; no step should drop them;
+* duplicate (~5%): an exact copy of an earlier document (dedup_exact drops it);
+* pii (~1%): a normal document plus an e-mail address or a phone number (pii masks it);
+* spam (~2%): a spam phrase repeated 4-15 times (filter_repetition drops it);
+* short (~1%): "ok", "好", "", ... (filter_length drops it);
+* mojibake (~1%): a normal document's UTF-8 bytes read as Windows-1252 (ftfy repairs it).
 
 About half of all documents are Chinese. Every row has ``id``, ``text``, ``label``, ``lang``
 (en/zh), ``kind`` (above) and ``origin`` (the source set), so benchmarks can say what each
@@ -32,6 +29,7 @@ import csv
 import json
 import os
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,7 +38,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 SHARED = BENCH.parents[1] / "shared" / "data"
 CACHE = BENCH / ".cache"
-VERSION = 1  # bump when the generator changes: cached corpora are keyed on it
+VERSION = 2  # bump when the generator changes: cached corpora are keyed on it
 SHARDS = 4
 
 SHARES = {"duplicate": 0.05, "pii": 0.01, "spam": 0.02, "short": 0.01, "mojibake": 0.01}
@@ -49,8 +47,15 @@ MAX_REVIEW_CHARS = 300  # "short documents": longer ChnSentiCorp reviews are lef
 
 SPAM_EN = ("buy now", "click here", "free followers", "best price guaranteed",
            "limited offer act now", "win a free iphone")
-SPAM_ZH = ("加微信领红包", "点击链接免费领取", "好评返现", "低价出售", "私聊有惊喜", "扫码进群")
+SPAM_ZH = ("加微信领红包", "点击链接免费领取", "好评返现", "低价出售", "私聊有惊喜",
+           "扫码进群")
 SHORT = ("ok", "good", "nice", "a", "好", "不错", "赞", "...", "", " ", "!!", "嗯")
+EN_OPENERS = ("", "", "", "", "honestly, ", "overall, ", "in short, ", "i think ", "well, ",
+              "to be fair, ", "so, ", "in my opinion ")
+ZH_OPENERS = ("", "", "", "", "说实话，", "总的来说，", "补充一下：", "转：", "个人觉得", "顺便说一句，",
+              "总之，", "我觉得")
+_ZH_SENTENCE = re.compile(r"[^。！？!?.;；]+[。！？!?.;；]*")
+_ZH_CLAUSE = re.compile(r"[^，,]+[，,]*")
 NAMES = ("john.smith", "mary.lee", "wang.wei", "li.na", "zhang.min", "david.chen", "anna.k")
 
 
@@ -144,24 +149,32 @@ class Generator:
     def fresh(self) -> dict[str, str]:
         return self.english_doc() if self.rng.random() < 0.5 else self.chinese_doc()
 
+    # Openers and endings multiply the variants of a one-sentence document, so that repeating
+    # the sources up to 10^6 documents adds few accidental duplicates to the planned ~5%.
     def english_doc(self) -> dict[str, str]:
-        picked = [self.rng.choice(self.english) for _ in range(self.rng.choice((1, 1, 1, 2)))]
-        sentences = [self._sentence_case(text) for text, _, _ in picked]
-        text, label, origin = " ".join(sentences), picked[0][1], picked[0][2]
-        return {"text": text, "label": label, "lang": "en", "kind": "normal", "origin": origin}
-
-    def _sentence_case(self, text: str) -> str:
-        end = self.rng.choice((".", ".", ".", "!", "", "..."))
-        return text[:1].upper() + text[1:] + end
+        r = self.rng
+        picked = [r.choice(self.english) for _ in range(r.choice((1, 1, 2, 2, 3)))]
+        sentences = [text + r.choice((".", ".", ".", "!", "", "...")) for text, _, _ in picked]
+        sentences[0] = r.choice(EN_OPENERS) + sentences[0]
+        text = " ".join(s[:1].upper() + s[1:] for s in sentences)
+        return {"text": text, "label": picked[0][1], "lang": "en",
+                "kind": "normal", "origin": picked[0][2]}
 
     def chinese_doc(self) -> dict[str, str]:
-        if self.rng.random() < 0.5:
-            text, label, origin = self.rng.choice(self.reviews)
+        r = self.rng
+        if r.random() < 0.4:
+            text, label, origin = r.choice(self.reviews)
+            sentences = _ZH_SENTENCE.findall(text)
+            if len(sentences) == 1:
+                sentences = _ZH_CLAUSE.findall(text)
+            if len(sentences) > 1:  # a run of the review's sentences, often not all of them
+                start = r.randrange(len(sentences))
+                text = "".join(sentences[start:r.randrange(start, len(sentences)) + 1])
         else:
-            picked = [self.rng.choice(self.titles) for _ in range(self.rng.choice((1, 2, 3)))]
-            text = self.rng.choice(("，", "。", " ")).join(t for t, _, _ in picked)
+            picked = [r.choice(self.titles) for _ in range(r.choice((1, 2, 3)))]
+            text = r.choice(("，", "。", " ")).join(t for t, _, _ in picked)
             label, origin = picked[0][1], picked[0][2]
-        text += self.rng.choice(("", "", "。", "！", "~"))
+        text = r.choice(ZH_OPENERS) + text + r.choice(("", "", "。", "！", "~"))
         return {"text": text, "label": label, "lang": "zh", "kind": "normal", "origin": origin}
 
     def duplicate(self) -> dict[str, str]:
@@ -172,13 +185,15 @@ class Generator:
     def pii(self) -> dict[str, str]:
         doc = self.fresh()
         r = self.rng
-        email = f"{r.choice(NAMES)}{r.randrange(10, 100)}@example.{'com' if doc['lang'] == 'en' else 'cn'}"
+        domain = "example.com" if doc["lang"] == "en" else "example.cn"  # reserved: no one's
+        email = f"{r.choice(NAMES)}{r.randrange(10, 100)}@{domain}"
         if doc["lang"] == "en":
             phone = f"+1 202-555-01{r.randrange(100):02d}"  # 555-01xx: reserved for fiction
             extra = r.choice((f" Contact me at {email}.", f" Call me on {phone}."))
         else:
             phone = f"{r.choice(('138', '139', '150', '186'))}{r.randrange(10**8):08d}"
-            extra = r.choice((f"有问题请联系{phone}", f"，邮箱：{email}", f"，电话 {phone[:3]} {phone[3:7]} {phone[7:]}"))
+            spaced = f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+            extra = r.choice((f"有问题请联系{phone}", f"，邮箱：{email}", f"，电话 {spaced}"))
         return {**doc, "text": doc["text"] + extra, "kind": "pii"}
 
     def spam(self) -> dict[str, str]:
@@ -192,7 +207,8 @@ class Generator:
     def short(self) -> dict[str, str]:
         text = self.rng.choice(SHORT)
         lang = "zh" if any("\u4e00" <= c <= "\u9fff" for c in text) else "en"
-        return {"text": text, "label": "short", "lang": lang, "kind": "short", "origin": "generated"}
+        return {"text": text, "label": "short", "lang": lang, "kind": "short",
+                "origin": "generated"}
 
     def mojibake(self) -> dict[str, str]:
         import ftfy.bad_codecs  # noqa: F401  registers "sloppy-windows-1252" (all 256 bytes decode)
@@ -200,7 +216,8 @@ class Generator:
         doc = self.fresh()
         # EDA sentences are ASCII, which no codec mix-up changes: quote them with curly quotes
         text = f"\u201c{doc['text']}\u201d" if doc["lang"] == "en" else doc["text"]
-        return {**doc, "text": text.encode("utf-8").decode("sloppy-windows-1252"), "kind": "mojibake"}
+        broken = text.encode("utf-8").decode("sloppy-windows-1252")
+        return {**doc, "text": broken, "kind": "mojibake"}
 
 
 def build_corpus(size: int, seed: int = 13) -> Corpus:

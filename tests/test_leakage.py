@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import random
+from itertools import product
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -8,6 +11,8 @@ import pytest
 from thresher.errors import DataError
 from thresher.ops.minhash import jaccard, shingle_set
 from thresher.split.leakage import check_leakage
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 TRAIN = [
     "The hotel is in a great location, right next to the subway station, and the room was "
@@ -106,3 +111,26 @@ def test_bad_inputs_are_reported():
         check_leakage({"train": frame("r", TRAIN), "test": pd.DataFrame({"id": ["x"]})})
     with pytest.raises(DataError, match="a split may not be named 'external'"):
         check_leakage({"external": frame("r", TRAIN)})
+
+
+def test_near_pairs_on_real_reviews_match_a_brute_force_search():
+    path = DATA / "chnsenticorp" / "ChnSentiCorp_htl_all.csv"
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared/data holds the real datasets)")
+    reviews = [t for t in pd.read_csv(path)["review"].dropna().astype(str) if len(t) >= 20]
+    train, test = reviews[:400], reviews[400:500]
+    rng = random.Random(7)
+    for k in range(0, 400, 10):  # 40 copies of training reviews with a few characters changed
+        chars = list(train[k])
+        for _ in range(rng.choice([1, 2, 4, 8])):
+            chars[rng.randrange(len(chars))] = rng.choice("好差的了很")
+        test.append("".join(chars))
+    report = check_leakage({"train": frame("r", train), "test": frame("t", test)})
+    found = {(a, b) for a, b in report.pairs.loc[report.pairs["kind"] == "near",
+                                                  ["id_a", "id_b"]].itertuples(index=False)}
+    train_sets = [shingle_set(t) for t in train]
+    test_sets = [shingle_set(t) for t in test]
+    truth = {(f"r{i}", f"t{j}") for i, j in product(range(len(train)), range(len(test)))
+             if jaccard(train_sets[i], test_sets[j]) >= 0.8 and train[i] != test[j]}
+    assert len(truth) >= 20  # most copies with 1-2 changes, some with more
+    assert found <= truth and len(found) >= 0.95 * len(truth), (len(found), len(truth))

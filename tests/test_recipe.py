@@ -39,7 +39,7 @@ def test_unknown_step_and_setting_and_bad_value():
     assert {"dedup_exact", "filter_length", "normalize"} <= set(OPERATORS)
     assert err({**BASE, "steps": [{"filter_length": {"min_char": 2}}]}) == (
         "recipe: steps[1] filter_length: unknown setting 'min_char'. "
-        "allowed settings: max_chars, min_chars.")
+        "allowed settings: max_chars, max_words, min_chars, min_words, unit.")
     assert err({**BASE, "steps": [{"dedup_exact": {"conflicts": "vote"}}]}) == (
         "recipe: steps[1] dedup_exact.conflicts: 'conflicts' must be one of 'drop_all', "
         "'majority', 'keep_first', got 'vote'. set conflicts to one of 'drop_all', "

@@ -12,9 +12,7 @@ from thresher.engine.local import run_step
 from thresher.ops import OPERATORS, DedupNear
 from thresher.ops.minhash import (
     MinHasher,
-    _code_points,
-    _ngram_hashes,
-    _word_hashes,
+    _shingle_hashes,
     jaccard,
     optimal_bands,
     prepare,
@@ -29,7 +27,7 @@ EN = "The hotel is in a great location, right next to the subway station, and th
      "clean and quiet. The staff were friendly and breakfast had plenty of choice."
 EN_PUNCT = "the hotel is in a great location right next to the subway station and the room was " \
            "clean and quiet!! The staff were friendly,  and breakfast had PLENTY of choice"
-EN_WORD = EN.replace("plenty of choice", "plenty of choices")
+EN_WORD = EN.replace("plenty of choice", "plenty of choices").replace("friendly", "helpful")
 EN_OTHER = ["The room was small and noisy, the air conditioning did not work and the front desk "
             "took an hour to answer our call. We will not stay here again.",
             "Great location near the station, but the room was old and the bathroom smelled. "
@@ -38,7 +36,7 @@ ZH = "酒店位置很好，就在地铁站旁边，出行非常方便。房间�
      "早餐品种丰富，下次来还会选择这里。"
 ZH_PUNCT = "酒店位置很好 就在地铁站旁边, 出行非常方便!房间干净整洁,床也很舒服,服务员态度热情," \
            "早餐品种丰富 下次来还会选择这里~~"
-ZH_CHAR = ZH.replace("早餐品种丰富", "早餐品种很丰富")
+ZH_CHAR = ZH.replace("早餐品种丰富", "早餐品种很丰富").replace("舒服", "舒适")
 ZH_OTHER = ["房间太小了，隔音效果很差，晚上隔壁说话听得一清二楚，空调也不制冷，前台处理问题很慢，不推荐入住。",
             "酒店位置不错，离火车站很近，但是房间比较旧，卫生间有异味，早餐很一般，性价比不高。"]
 
@@ -99,7 +97,10 @@ def test_cluster_column_covers_every_row_and_conflicts_are_counted():
     assert decision.info["label_conflict_clusters"] == 1  # ZH under pos and neg
     settings = decision.info["settings"]
     assert settings["bands"] * settings["rows"] <= settings["num_perm"] == 128
-    assert (settings["bands"], settings["rows"]) == optimal_bands(settings["threshold"], 128)
+    # verified candidates: bands that favour recall; unverified: datasketch's choice
+    assert (settings["bands"], settings["rows"]) == (20, 6) == optimal_bands(0.7, 128, 0.1, 0.9)
+    unverified = DedupNear(verify=False).resolved()
+    assert (unverified["bands"], unverified["rows"]) == (14, 9) == optimal_bands(0.7, 128)
 
 
 def test_previews_are_truncated_to_200_characters():
@@ -161,26 +162,34 @@ def test_registered_and_settings_are_stored_unchanged():
 
 
 def test_shingles_are_normalised_and_auto_picks_characters_for_chinese():
-    assert prepare("Ｈｅｌｌｏ, WORLD!", "auto") == ("word", ["hello", "world"])
+    assert prepare("Ｈｅｌｌｏ, WORLD!\tsnake_case", "auto") == ("word", "hello world snake case")
     assert prepare("房间很干净， nice！", "auto") == ("char", "房间很干净nice")
-    assert prepare("房间很干净 room", "word") == ("word", ["房", "间", "很", "干", "净", "room"])
+    assert prepare("房间很干净 room", "word") == ("word", "房 间 很 干 净 room")
+    assert prepare("Good room", "char") == ("char", "goodroom")
+    assert prepare("½ Straße", "auto") == ("word", "1 2 strasse")  # NFKC, casefold
     assert shingle_set("Good  room, GOOD staff!", "word", 2) == {"good room", "room good",
                                                                  "good staff"}
     assert shingle_set("房间，很干净！", "char", 3) == {"房间很", "间很干", "很干净"}
     assert shingle_set("短", "char", 5) == {"短"} and shingle_set("...", "auto") == set()
 
 
-@pytest.mark.parametrize("tokens", ["char", "word"])
+@pytest.mark.parametrize("tokens", ["char", "word", "auto"])
 def test_vectorised_hashes_match_the_shingle_sets(tokens):
-    texts = [EN, ZH, EN_OTHER[0], "short", "ab", ZH_OTHER[1], "好"]
-    for n in (1, 3, 5):
-        docs = [prepare(t, tokens)[1] for t in texts]
-        counts = np.array([len(d) for d in docs])
-        units = (_code_points(docs) if tokens == "char"
-                 else _word_hashes([w for d in docs for w in d]))
-        hashes, per_doc = _ngram_hashes(units, counts, n)
-        distinct = [len(set(h.tolist())) for h in np.split(hashes, np.cumsum(per_doc)[:-1])]
-        assert distinct == [len(shingle_set(t, tokens, n)) for t in texts]
+    texts = [EN, ZH, EN_OTHER[0], "short", "", "ab", ZH_OTHER[1], "好", "a b", "混合 text 文本"]
+    for n in (1, 2, 3, 5):
+        prepared = [prepare(t, tokens) for t in texts]
+        for mode in ("char", "word"):
+            rows = [i for i, (m, _) in enumerate(prepared) if m == mode]
+            if not rows:
+                continue
+            hashes, per_doc = _shingle_hashes([prepared[i][1] for i in rows], mode, n)
+            parts = np.split(hashes, np.cumsum(per_doc)[:-1])
+            assert [len(set(p.tolist())) for p in parts] == [
+                len(shingle_set(texts[i], tokens, n)) for i in rows]
+    # a shingle hashes the same in any document and any batch
+    alone, _ = _shingle_hashes(["good room"], "word", 2)
+    inside, _ = _shingle_hashes(["x y", "very good room"], "word", 2)
+    assert alone[0] == inside[-1]
 
 
 def test_signature_and_sketch_estimate_jaccard():

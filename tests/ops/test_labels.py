@@ -30,7 +30,7 @@ def test_map_labels_strict():
 
 def test_filter_labels_reason_and_detail():
     t = table(REVIEWS, ["pos", "neg", "neutral", "pos"])
-    out, rejects, stats = run_step(FilterLabels(keep=["pos", "neg"]), t)
+    out, rejects, stats = run_step(FilterLabels(labels=["pos", "neg"]), t)
     assert list(out.id) == ["r0", "r1", "r3"]
     assert [(r.id, r.reason, r.detail) for r in rejects] == [("r2", "unknown_label", "neutral")]
     assert stats.rows_in == len(out) + len(rejects)
@@ -38,8 +38,8 @@ def test_filter_labels_reason_and_detail():
 
 def test_missing_label_column_and_check():
     with pytest.raises(DataError, match="needs a 'label' column"):
-        FilterLabels(keep=["a"]).keep_batch({"text": ["x"]})
-    with pytest.raises(ValueError, match="keep must list at least one label"):
-        FilterLabels(keep=[]).check()
+        FilterLabels(labels=["a"]).keep_batch({"text": ["x"]})
+    with pytest.raises(ValueError, match="labels must list at least one label"):
+        FilterLabels(labels=[]).check()
     with pytest.raises(ValueError, match="mapping must name at least one label"):
         MapLabels(mapping={}).check()

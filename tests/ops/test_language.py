@@ -63,5 +63,8 @@ def test_chinese_headlines_are_not_split_into_wu_and_cantonese():
     texts = [line.rsplit("\t", 1)[0] for line in lines[:1000]]
     out, rejects, _ = run_step(FilterLanguage(languages=["zh"]), table(texts))
     assert len(out) >= 0.98 * len(texts), [(r.reason, r.detail) for r in rejects][:10]
-    lang, prob = detect_language("同步A股首秀：港股缩量回调")
+    lang, prob = detect_language("同步A股首秀：港股缩量回调")  # mostly Han: decided by script
+    assert (lang, prob) == ("zh", 1.0)
+    lang, prob = detect_language("长腿MM阵2010showgirl 依旧美丽")  # model says wuu: read as zh
     assert lang == "zh" and prob > 0.9
+    assert detect_language("좋은 호텔입니다")[0] == "ko"

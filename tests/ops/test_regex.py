@@ -32,7 +32,8 @@ def test_keep_mode_and_ignore_case():
 
 
 def test_other_field_and_long_match_truncated():
-    out, _, _ = run_step(FilterRegex(pattern="^neg$", field="label"), table(["a", "b"], ["pos", "neg"]))
+    op = FilterRegex(pattern="^neg$", field="label")
+    out, _, _ = run_step(op, table(["很好", "太差了"], ["pos", "neg"]))
     assert list(out.id) == ["r0"]
     verdict = FilterRegex(pattern=r"哈+").keep({"text": "哈" * 100})
     assert verdict[2] == "哈" * 57 + "..."

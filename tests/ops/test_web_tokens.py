@@ -12,7 +12,7 @@ def rewrite(text, **modes):
 
 
 def test_english_defaults_replace_urls_emails_mentions_keep_hashtags():
-    text = "Booked via https://www.booking.com/hotel?id=3, mail a.b@example.co.uk. @john_doe #travel"
+    text = "Booked via https://booking.com/hotel?id=3, mail a.b@example.co.uk. @john_doe #travel"
     assert rewrite(text) == "Booked via <URL>, mail <EMAIL>. <USER> #travel"
 
 
@@ -27,7 +27,8 @@ def test_chinese_without_spaces():
 def test_modes_keep_and_remove_in_english():
     text = "Great stay! see www.example.com/rooms (photos) #NoFilter @anna"
     assert rewrite(text, url="keep", mention="keep") == text
-    assert rewrite(text, url="remove", mention="remove", hashtag="remove") == "Great stay! see (photos)"
+    removed = rewrite(text, url="remove", mention="remove", hashtag="remove")
+    assert removed == "Great stay! see (photos)"
     assert rewrite(text, hashtag="replace", url="keep") == \
         "Great stay! see www.example.com/rooms (photos) NoFilter <USER>"
 

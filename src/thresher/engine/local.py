@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -41,8 +42,7 @@ class LocalEngine(ShardEngine):
 
     def start(self, ops: list[Operator], many: bool) -> None:
         if self.num_proc > 1 and many:
-            # fork: workers start in milliseconds and inherit the imported modules
-            context = multiprocessing.get_context("fork")
+            context = multiprocessing.get_context(_start_method())
             self._pool = context.Pool(self.num_proc, initializer=_start_worker,
                                       initargs=(pickle.dumps(ops),))
 
@@ -89,6 +89,15 @@ def _finish(result: Any, piece: Piece) -> PassOutput:
     output = result.get()
     piece.release()
     return output
+
+
+def _start_method() -> str:
+    """fork: workers start in milliseconds with every module imported. Not when this process
+    is a Ray driver: a forked child would share Ray's sockets and can corrupt its connection."""
+    ray = sys.modules.get("ray")
+    if sys.platform == "win32" or (ray is not None and ray.is_initialized()):
+        return "spawn"
+    return "fork"
 
 
 def _start_worker(ops: bytes) -> None:

@@ -63,21 +63,20 @@ class MapLabels(Mapper):
 
 
 class FilterLabels(Filter):
-    """Keep rows whose label is in ``keep``; others go with reason ``unknown_label`` and the
+    """Keep rows whose label is in ``labels``; others go with reason ``unknown_label`` and the
     label as detail."""
 
     name = "filter_labels"
-    example: ClassVar[dict[str, Any]] = {"keep": ["a"]}
+    example: ClassVar[dict[str, Any]] = {"labels": ["a"]}
 
-    def __init__(self, *, keep: list[str]) -> None:
-        # The setting shadows Filter.keep(record) on instances; the engine calls keep_batch.
-        self.keep = keep
+    def __init__(self, *, labels: list[str]) -> None:
+        self.labels = labels
 
     def check(self) -> None:
-        if not self.keep:
-            raise ValueError("keep must list at least one label")
+        if not self.labels:
+            raise ValueError("labels must list at least one label")
 
     def keep_batch(self, batch: Batch) -> list[Verdict]:
-        allowed = {str(k) for k in self.keep}
+        allowed = {str(k) for k in self.labels}
         return [True if str(label) in allowed else (False, "unknown_label", str(label))
                 for label in _labels_of(batch, self.name)]

@@ -4,8 +4,10 @@ Near-duplicate detection needs one MinHash signature per text. Hashing each shin
 (as datasketch does) dominates the cost, so this module hashes all shingles of a batch at once
 with numpy: texts become arrays of code points (or of word hashes), n-gram hashes are
 polynomials over them (wrapping uint64 arithmetic, then the splitmix64 finaliser), and the
-permutations are the multiply-add-shift family ``((a*x + b) mod 2**64) >> 32`` on 32-bit
-shingle hashes, which is strongly universal (Dietzfelbinger 1996) and needs no modulo.
+permutations are the multiply-shift family ``(a*x mod 2**64) >> 32`` with random odd ``a``
+(Dietzfelbinger et al. 1997): one multiplication per shingle and permutation, no modulo. On
+real reviews its Jaccard estimates are as accurate as with an added ``+ b`` (RMSE 0.039-0.042
+against 0.038-0.043 over four seeds, 128 permutations), which costs a third more time.
 Everything is a pure function of the text and the seed, so signatures do not depend on how
 rows are batched or on which worker computes them.
 
@@ -38,37 +40,59 @@ __all__ = [
 ]
 
 TokenMode = Literal["auto", "word", "char"]
-# measured on bench/near_dup.py (English SST-2, ChnSentiCorp, THUCNews titles)
-DEFAULT_NGRAM = {"char": 5, "word": 3}
+# Measured with exact Jaccard on bench/near_dup.py's sets at threshold 0.7 (mean F1 over
+# edit rates): CJK character bigrams 0.80-0.81 vs 0.67-0.68 for 3-grams and below for 5-grams;
+# English word bigrams 0.61 vs 0.54 for 3-grams, while unigrams (0.76) removed 5% of the
+# distinct TREC questions ("what is the meaning of X") against 1% for bigrams.
+DEFAULT_NGRAM = {"char": 2, "word": 2}
 SKETCH_BITS = 2
 _LOW_OF_EACH_2_BITS = np.uint64(int("01" * 32, 2))
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ebef"
-_NOT_WORD = re.compile(r"[\W_]+")  # punctuation, symbols, whitespace and underscores
+_PUNCT = re.compile(r"[^\w ]+")  # punctuation, symbols, whitespace but the space itself
 _CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+# ASCII letters and digits lower-cased, everything else (underscore too) a space
+_ASCII_FOLD = bytes(c + 32 if 65 <= c <= 90 else c if chr(c).isalnum() else 32 for c in range(256))
 # a CJK character is a word of its own; other words are runs of letters and digits
 _WORD = re.compile(f"[{_CJK}]|[^\\W_{_CJK}]+")
 
 _U64 = np.uint64
 _POLY = _U64(0x100000001B3)  # FNV-1a 64-bit prime: odd, with well-spread bits
-_MASK32 = _U64(0xFFFFFFFF)
-_CHUNK = 4096  # shingles per MinHash block: 4096 x 128 x 8 bytes stays in cache
+_SPACE = 32
+_CHUNK = 4096  # shingles per MinHash block (128 x 4096 x 8 bytes), measured best
 
 
-def prepare(text: str, tokens: TokenMode) -> tuple[str, str | list[str]]:
-    """(mode, units): the normalised characters of a text, or its list of words.
+def prepare(text: str, tokens: TokenMode) -> tuple[str, str]:
+    """(mode, units): a text's normalised characters, or its words joined by single spaces.
 
     Case, Unicode compatibility forms, punctuation and whitespace never count; ``auto``
     uses characters when at least half of the letters are CJK (unsegmented text has no
-    words to shingle) and words otherwise.
+    words to shingle) and words otherwise. In word mode a CJK character is a word.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    if tokens == "word":
-        return "word", _WORD.findall(folded)
-    letters = _NOT_WORD.sub("", folded)
-    if tokens == "char" or (letters and 2 * len(_CJK_CHAR.findall(letters)) >= len(letters)):
-        return "char", letters
-    return "word", _WORD.findall(folded)
+    if text.isascii():  # the common English case, ten times faster through a byte table
+        spaced = text.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+        return ("char", spaced.replace(" ", "")) if tokens == "char" else (
+            "word", " ".join(spaced.split()))
+    # punctuation first: what is left is mostly NFKC already, which NFKC checks quickly
+    spaced = _PUNCT.sub(" ", text.replace("_", " "))
+    folded = unicodedata.normalize("NFKC", spaced)
+    if folded is not spaced:  # NFKC changed something and may have made punctuation (½ -> 1⁄2)
+        folded = _PUNCT.sub(" ", folded.replace("_", " "))
+    folded = folded.casefold()
+    has_cjk = _CJK_CHAR.search(folded) is not None
+    if tokens == "char" or (tokens == "auto" and has_cjk):
+        letters = folded.replace(" ", "")
+        cjk = len(letters) - len(_CJK_RUN.sub("", letters))
+        if tokens == "char" or 2 * cjk >= len(letters):
+            return "char", letters
+    if has_cjk:
+        return "word", " ".join(_WORD.findall(folded))
+    return "word", " ".join(folded.split())
+
+
+def _units_of(mode: str, units: str) -> str | list[str]:
+    return units if mode == "char" else units.split(" ") if units else []
 
 
 def shingle_set(text: str, tokens: TokenMode = "auto", ngram: int | None = None) -> set[str]:
@@ -77,7 +101,8 @@ def shingle_set(text: str, tokens: TokenMode = "auto", ngram: int | None = None)
     The same shingles as the vectorised hashes below; a text shorter than ``ngram`` units
     is one shingle. Used for exact Jaccard on reported pairs and by the datasketch benchmark.
     """
-    mode, units = prepare(text, tokens)
+    mode, prepared = prepare(text, tokens)
+    units = _units_of(mode, prepared)
     n = ngram or DEFAULT_NGRAM[mode]
     join = "".join if mode == "char" else " ".join
     if not units:
@@ -105,58 +130,77 @@ def _code_points(strings: list[str]) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.uint32).astype(np.uint64)
 
 
-def _word_hashes(words: list[str]) -> np.ndarray:
-    """One 64-bit hash per word: a polynomial over its code points, then mixed."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    if not len(words):
-        return np.zeros(0, dtype=np.uint64)
-    ends = np.cumsum(lengths)
-    word_of = np.repeat(np.arange(len(words)), lengths)
-    from_end = ends[word_of] - 1 - np.arange(int(ends[-1]))
-    longest = int(lengths.max())
-    terms = _code_points(words) * _powers(1 << (longest - 1).bit_length())[from_end]
-    return _mix(np.add.reduceat(terms, ends - lengths) + lengths.astype(np.uint64))
+@lru_cache(maxsize=4)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """POLY**k and POLY**-k modulo 2**64 for k < n (POLY is odd, so it has an inverse)."""
+    inverse = _U64(pow(int(_POLY), -1, 2**64))
+    up = np.cumprod(np.r_[_U64(1), np.full(n - 1, _POLY, dtype=np.uint64)], dtype=np.uint64)
+    down = np.cumprod(np.r_[_U64(1), np.full(n - 1, inverse, dtype=np.uint64)], dtype=np.uint64)
+    return up, down
 
 
-@lru_cache(maxsize=8)
-def _powers(n: int) -> np.ndarray:
-    """POLY**0 .. POLY**(n-1) modulo 2**64 (cached: word lengths repeat)."""
-    out = np.ones(max(n, 1), dtype=np.uint64)
-    with np.errstate(over="ignore"):  # wrapping modulo 2**64 is the point
-        for i in range(1, n):
-            out[i] = out[i - 1] * _POLY
-    return out
+def _spans(counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of n consecutive units within each document: (first unit, last unit, document).
 
-
-def _ngram_hashes(units: np.ndarray, counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """32-bit hashes of every n-gram of every document, and the number per document.
-
-    ``units`` holds the documents' units back to back, ``counts`` how many each has. A
-    non-empty document shorter than n gives one shingle: its whole unit sequence.
+    ``counts`` is the number of units per document, stored back to back; a non-empty
+    document shorter than n gives one run, the whole document.
     """
-    ends = np.cumsum(counts)
-    starts = ends - counts
-    doc_of = np.repeat(np.arange(len(counts)), counts)
-    position = np.arange(len(units))
-    end_of = ends[doc_of]
-    h = np.zeros(len(units), dtype=np.uint64)
-    for k in range(n):
-        at = position + k
-        nxt = units[np.minimum(at, len(units) - 1)] if len(units) else units
-        h = h * _POLY + np.where(at < end_of, nxt, _U64(0))
-    keep = (position + n <= end_of) | ((position == starts[doc_of]) & (counts[doc_of] < n))
-    per_doc = np.bincount(doc_of[keep], minlength=len(counts))
-    return _mix(h[keep]) >> _U64(32), per_doc
+    runs = np.where(counts >= n, counts - n + 1, np.minimum(counts, 1))
+    doc = np.repeat(np.arange(len(counts)), runs)
+    unit_start = np.cumsum(counts) - counts
+    first = np.arange(len(doc)) - np.repeat(np.cumsum(runs) - runs, runs) + unit_start[doc]
+    last = np.minimum(first + n, unit_start[doc] + counts[doc]) - 1
+    return first, last, doc
+
+
+def _shingle_hashes(docs: list[str], mode: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit hashes of every shingle of every document, and the number per document.
+
+    A shingle is a substring of the prepared text (n characters, or n words with their
+    single separating spaces); its hash is the polynomial sum(c_k * POLY**k) over its code
+    points, read off prefix sums as (G[end] - G[start]) * POLY**-start, so every shingle of
+    the batch costs a few array operations whatever its length; then mixed.
+    """
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    cps = _code_points(docs)
+    doc_start = np.cumsum(lengths) - lengths
+    chars_doc = np.repeat(np.arange(len(docs)), lengths)
+    if mode == "char":
+        begin = end = np.arange(len(cps))
+        counts = lengths
+    else:
+        begin, end, counts = _words(cps, chars_doc, doc_start, lengths)
+    first, last, doc = _spans(counts, n)
+    start, stop = begin[first], end[last] + 1
+    up, down = _powers(1 << max(int(lengths.max(initial=1)) - 1, 1).bit_length())
+    weighted = cps * up[np.arange(len(cps)) - doc_start[chars_doc]]
+    prefix = np.r_[_U64(0), np.cumsum(weighted, dtype=np.uint64)]
+    h = (prefix[stop] - prefix[start]) * down[start - doc_start[doc]]
+    return _mix(h), np.bincount(doc, minlength=len(docs))
+
+
+def _words(cps: np.ndarray, chars_doc: np.ndarray, doc_start: np.ndarray,
+           lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first char, last char, words per document) of the space-separated words."""
+    letter = cps != _SPACE
+    opens = np.ones(len(cps), dtype=bool)  # a document's first character opens a word
+    opens[1:] = ~letter[:-1]
+    opens[doc_start[lengths > 0]] = True
+    closes = np.ones(len(cps), dtype=bool)
+    closes[:-1] = ~letter[1:]
+    closes[(doc_start + lengths - 1)[lengths > 0]] = True
+    begin = np.flatnonzero(letter & opens)
+    end = np.flatnonzero(letter & closes)
+    return begin, end, np.bincount(chars_doc[begin], minlength=len(lengths))
 
 
 class MinHasher:
-    """``num_perm`` multiply-add-shift permutations drawn from ``seed``."""
+    """``num_perm`` multiply-shift permutations drawn from ``seed``."""
 
     def __init__(self, num_perm: int, seed: int) -> None:
         rng = np.random.default_rng(seed)
         self.num_perm = num_perm
         self.a = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False) | _U64(1)
-        self.b = rng.integers(0, 2**64, size=num_perm, dtype=np.uint64, endpoint=False)
 
     def signatures(self, texts: list[str], tokens: TokenMode,
                    ngram: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -165,37 +209,34 @@ class MinHasher:
         sig = np.zeros((len(texts), self.num_perm), dtype=np.uint32)
         has = np.zeros(len(texts), dtype=bool)
         for mode in ("char", "word"):
-            rows = [i for i, (m, _) in enumerate(prepared) if m == mode]
-            if not rows:
+            rows = np.array([i for i, (m, _) in enumerate(prepared) if m == mode], dtype=np.int64)
+            if not len(rows):
                 continue
             docs = [prepared[i][1] for i in rows]
-            counts = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-            if mode == "char":
-                units = _code_points(docs)
-            else:
-                units = _word_hashes([w for doc in docs for w in doc])
-            hashes, per_doc = _ngram_hashes(units, counts, ngram or DEFAULT_NGRAM[mode])
-            rows_arr = np.asarray(rows)
+            hashes, per_doc = _shingle_hashes(docs, mode, ngram or DEFAULT_NGRAM[mode])
             filled = per_doc > 0
-            sig[rows_arr[filled]] = self._minhash(hashes, per_doc[filled])
-            has[rows_arr[filled]] = True
+            sig[rows[filled]] = self._minhash(hashes, per_doc[filled])
+            has[rows[filled]] = True
         return sig, has
 
     def _minhash(self, hashes: np.ndarray, per_doc: np.ndarray) -> np.ndarray:
-        """Minimum of every permutation over each document's shingles (all counts > 0)."""
+        """Minimum of every permutation over each document's shingles (all counts > 0).
+
+        Permutations x shingles, so each document's minimum is a reduction over a
+        contiguous run (three times faster than the transposed layout).
+        """
         out = np.empty((len(per_doc), self.num_perm), dtype=np.uint32)
         ends = np.cumsum(per_doc)
+        a = self.a[:, None]
         first = 0
         while first < len(per_doc):
             start = ends[first] - per_doc[first]
             # whole documents up to ~_CHUNK shingles (at least one document)
             last = max(int(np.searchsorted(ends, start + _CHUNK, side="right")), first + 1)
-            block = hashes[start:ends[last - 1]]
-            values = np.multiply(block[:, None], self.a[None, :])
-            values += self.b
+            values = a * hashes[None, start:ends[last - 1]]
             local = ends[first:last] - per_doc[first:last] - start
-            # the shift is monotone, so min before shifting equals min after
-            out[first:last] = np.minimum.reduceat(values, local, axis=0) >> _U64(32)
+            # the shift is monotone, so the minimum before shifting is the one after
+            out[first:last] = (np.minimum.reduceat(values, local, axis=1) >> _U64(32)).T
             first = last
         return out
 

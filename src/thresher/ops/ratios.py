@@ -16,27 +16,28 @@ from thresher.ops.base import Batch, Filter, Verdict
 
 __all__ = ["FilterRatios", "char_ratios"]
 
-_WORD_OR_SPACE = re.compile(r"[^\W_]|\s")
+_SYMBOL = re.compile(r"[^\w\s]|_")  # neither letter, digit nor space (marks are sorted out later)
 # The uppercase rule needs enough cased letters to mean anything: "OK" or "USB" is not shouting.
 MIN_CASED_LETTERS = 10
 
 
-def char_ratios(text: str) -> dict[str, float]:
-    """Shares of letters, digits and symbols among visible characters, and of uppercase among
-    cased letters (0.0 when there is nothing to count)."""
+def char_ratios(text: str, *, uppercase: bool = True) -> dict[str, float]:
+    """Shares of letters, digits and symbols among visible characters, and (when asked) of
+    uppercase among cased letters; 0.0 when there is nothing to count."""
     visible = len(text) - sum(map(str.isspace, text))
     if not visible:
         return {"letters": 0.0, "digits": 0.0, "symbols": 0.0, "uppercase": 0.0}
-    letters = sum(map(str.isalpha, text))
-    digits = sum(map(str.isdecimal, text))
-    rest = _WORD_OR_SPACE.sub("", text)
-    symbols = len(rest) if rest.isascii() else sum(
-        1 for c in rest if not unicodedata.category(c).startswith("M"))
-    upper = sum(map(str.isupper, text))
-    cased = upper + sum(map(str.islower, text))
-    return {"letters": letters / visible, "digits": digits / visible,
-            "symbols": symbols / visible,
-            "uppercase": upper / cased if cased >= MIN_CASED_LETTERS else 0.0}
+    symbols = _SYMBOL.findall(text)
+    n_symbols = len(symbols) if text.isascii() else sum(
+        1 for c in symbols if not unicodedata.category(c).startswith("M"))
+    ratios = {"letters": sum(map(str.isalpha, text)) / visible,
+              "digits": sum(map(str.isdecimal, text)) / visible,
+              "symbols": n_symbols / visible, "uppercase": 0.0}
+    if uppercase:
+        upper = sum(map(str.isupper, text))
+        cased = upper + sum(map(str.islower, text))
+        ratios["uppercase"] = upper / cased if cased >= MIN_CASED_LETTERS else 0.0
+    return ratios
 
 
 class FilterRatios(Filter):
@@ -44,8 +45,9 @@ class FilterRatios(Filter):
 
     Reasons: ``too_many_symbols``, ``too_many_digits``, ``too_few_letters``,
     ``too_many_uppercase`` (only for texts with at least 10 cased letters), with a detail like
-    ``symbols 0.62 > 0.50``. The defaults keep 99.9% of ChnSentiCorp and SST-2 and drop texts
-    that are mostly emoji, punctuation, numbers or codes.
+    ``symbols 0.62 > 0.5``. The defaults keep 99.8% of ChnSentiCorp, 99.9% of THUCNews headlines
+    and all of the five EDA English sets, and drop texts that are mostly emoji, punctuation,
+    numbers or codes ("还可以。。。。。。。。。。", "订单号：2023112812345678").
     """
 
     name = "filter_ratios"
@@ -72,9 +74,10 @@ class FilterRatios(Filter):
         return list(map(self.text_verdict, batch["text"]))
 
     def text_verdict(self, text: str) -> Verdict:
-        r = char_ratios(text)
+        r = char_ratios(text, uppercase=self.max_uppercase_ratio is not None)
         if self.max_symbol_ratio is not None and r["symbols"] > self.max_symbol_ratio:
-            return False, "too_many_symbols", f"symbols {r['symbols']:.2f} > {self.max_symbol_ratio}"
+            return (False, "too_many_symbols",
+                    f"symbols {r['symbols']:.2f} > {self.max_symbol_ratio}")
         if self.max_digit_ratio is not None and r["digits"] > self.max_digit_ratio:
             return False, "too_many_digits", f"digits {r['digits']:.2f} > {self.max_digit_ratio}"
         if self.min_letter_ratio is not None and r["letters"] < self.min_letter_ratio:
