@@ -8,16 +8,19 @@ with character edits, one with word edits and one with punctuation/whitespace/ca
 each touching ``rate`` of the characters (or words). Rows are shuffled.
 
 Ground truth: a copy belongs to its original's cluster; every other row is alone.
-Quality: pairwise precision / recall / F1 over clusters (a pair of rows is "detected" when
-both tools' outputs put them in one cluster, connected components of the pairs each tool
-reports; the true pairs are the pairs inside a true cluster). Both tools use the same
-shingles (``thresher.ops.minhash.shingle_set``), threshold, num_perm and (via datasketch's
-own optimiser, identical to ours) bands x rows.
+Quality: pairwise precision / recall / F1 over clusters, the same for every tool: a pair of
+rows is "found" when the tool puts both in one cluster (connected components of the pairs it
+reports), "true" when both are in one true cluster. ``exactJ`` is the same score for exact
+Jaccard >= threshold (what MinHash approximates); ``fidelity`` is a tool's pairwise F1 against
+those exact-Jaccard clusters. Both tools use the same shingles
+(``thresher.ops.minhash.shingle_set``), threshold and num_perm; datasketch picks its own bands
+x rows (its default optimiser), thresher its recall-leaning ones (it verifies candidates).
 
 Speed: docs/s of the whole path from raw text to clusters (shingling, hashing, LSH,
-components), best of ``--repeats``. datasketch runs MinHash.bulk with xxh32 as hash function
-(faster than its default sha1) and an insertion session, in one process (it has no parallel
-mode); thresher runs in one process and in two (a warm pool of 2 workers; 2 cores here).
+components), best of ``--repeats``, as wall time and as CPU time of the process (steadier on a
+shared machine). datasketch runs MinHash.bulk with xxh32 as hash function (faster than its
+default sha1) and an insertion session, in one process (it has no parallel mode); thresher
+runs in one process and in two (a warm pool of 2 workers, then ``decide`` in the parent).
 
     .venv/bin/python bench/near_dup.py --docs 2000 --repeats 3
 """
@@ -234,20 +237,21 @@ def exact_clusters(table: pd.DataFrame, threshold: float, tokens: str,
 
 def fidelity(exact: np.ndarray, rep: np.ndarray) -> float:
     """Pairwise F1 of a tool's clusters against the exact-Jaccard clusters."""
-    both = _pairs(pd.Series(list(zip(exact, rep))).value_counts())
+    both = _pairs(pd.Series(list(zip(exact, rep, strict=True))).value_counts())
     found, true = _pairs(pd.Series(rep).value_counts()), _pairs(pd.Series(exact).value_counts())
     return round(2 * both / (found + true), 4) if found + true else 1.0
 
 
 def score(table: pd.DataFrame, rep: np.ndarray) -> dict[str, float]:
     truth, pred = table["truth"].to_numpy(), rep
-    both = _pairs(pd.Series(list(zip(truth, pred))).value_counts())
+    both = _pairs(pd.Series(list(zip(truth, pred, strict=True))).value_counts())
     found, true = _pairs(pd.Series(pred).value_counts()), _pairs(pd.Series(truth).value_counts())
     p = both / found if found else 1.0
     r = both / true if true else 1.0
     out = {"precision": round(p, 4), "recall": round(r, 4),
            "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
-    original = {t: k for k, (t, kind) in enumerate(zip(truth, table["kind"])) if kind == "original"}
+    original = {t: k for k, (t, kind) in enumerate(zip(truth, table["kind"], strict=True))
+                if kind == "original"}
     for kind in ("exact", *KINDS):
         rows = np.flatnonzero(table["kind"].to_numpy() == kind)
         if len(rows):
@@ -257,12 +261,15 @@ def score(table: pd.DataFrame, rep: np.ndarray) -> dict[str, float]:
 
 
 def timed(fn, repeats: int):
-    best, result = float("inf"), None
+    """(best wall seconds, best CPU seconds of this process, result) over ``repeats`` runs."""
+    wall = cpu = float("inf")
+    result = None
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return wall, cpu, result
 
 
 # --- main -------------------------------------------------------------------------------------
@@ -290,8 +297,12 @@ def main() -> None:
     op.check()
     settings = op.resolved()
     results = []
+    print(HEADER)
     with multiprocessing.get_context("fork").Pool(2) as pool:
         pool.map(op.signature_batch, [{"text": ["warm up"]}] * 2)
+        warm = build("en-sst2", ["a warm up text", "another one"], 0.0, 0)
+        run_thresher(op, warm)  # imports and caches, outside the timings
+        run_datasketch(warm, op.threshold, op.num_perm, op.tokens, op.ngram, 1)
         for dataset in args.datasets.split(","):
             texts = load(dataset)
             random.Random(args.seed).shuffle(texts)
@@ -300,7 +311,8 @@ def main() -> None:
                 results.append(compare(dataset, rate, table, op, pool, args.repeats))
                 print(_line(results[-1]), flush=True)
     summary = {tool: {k: round(float(np.mean([r[tool][k] for r in results])), 4)
-                      for k in ("precision", "recall", "f1", "fidelity_f1", "docs_per_s")
+                      for k in ("precision", "recall", "f1", "fidelity_f1", "docs_per_s",
+                                "docs_per_cpu_s")
                       if k in results[0][tool]}
                for tool in ("exact_jaccard", "thresher", "thresher_2proc", "datasketch")}
     report = {"settings": settings, "docs": args.docs, "repeats": args.repeats,
@@ -315,33 +327,45 @@ def main() -> None:
 def compare(dataset: str, rate: float, table: pd.DataFrame, op: DedupNear, pool,
             repeats: int) -> dict:
     s = op.resolved()
-    t1, rep1 = timed(lambda: run_thresher(op, table), repeats)
-    t2, rep2 = timed(lambda: run_thresher(op, table, pool), repeats)
+    t1, c1, rep1 = timed(lambda: run_thresher(op, table), repeats)
+    t2, _, rep2 = timed(lambda: run_thresher(op, table, pool), repeats)
     assert (rep1 == rep2).all(), "thresher's result depends on the number of processes"
     fixed = (op.bands, op.rows) if op.bands is not None and op.rows is not None else None
-    td, (rep_d, params) = timed(lambda: run_datasketch(table, op.threshold, op.num_perm,
+    td, cd, (rep_d, params) = timed(lambda: run_datasketch(table, op.threshold, op.num_perm,
                                                        op.tokens, op.ngram, 1, fixed), repeats)
     n = len(table)
     exact = exact_clusters(table, op.threshold, op.tokens, op.ngram)
     row = {"dataset": dataset, "rate": rate, "rows": n,
            "exact_jaccard": score(table, exact),
            "thresher": {**score(table, rep1), "fidelity_f1": fidelity(exact, rep1),
-                        "docs_per_s": round(n / t1), "bands_rows": [s["bands"], s["rows"]]},
+                        "docs_per_s": round(n / t1), "docs_per_cpu_s": round(n / c1),
+                        "bands_rows": [s["bands"], s["rows"]]},
            "thresher_2proc": {**score(table, rep2), "docs_per_s": round(n / t2)},
            "datasketch": {**score(table, rep_d), "fidelity_f1": fidelity(exact, rep_d),
-                          "docs_per_s": round(n / td), "bands_rows": list(params)}}
+                          "docs_per_s": round(n / td), "docs_per_cpu_s": round(n / cd),
+                          "bands_rows": list(params)}}
     return row
+
+
+HEADER = (f"{'dataset':<10} {'rate':>4} {'rows':>5} | {'exactJ':>6} | {'thresher P/R/F1':^17} | "
+          f"{'datasketch P/R/F1':^17} | {'fidelity':^11} | {'thresher docs/s':^22} | "
+          f"{'datasketch':^13} | speedup\n{'':<24}| {'F1':>6} | {'':17} | {'':17} | "
+          f"{'thr':>5} {'ds':>5} | {'1p':>6} {'1p cpu':>7} {'2p':>6} | {'wall':>6} {'cpu':>6} | "
+          f"2p/wall cpu/cpu")
 
 
 def _line(row: dict) -> str:
     t, t2, d = row["thresher"], row["thresher_2proc"], row["datasketch"]
-    return (f"{row['dataset']:<11} rate {row['rate']:.2f} rows {row['rows']:>5} | thresher "
-            f"P {t['precision']:.3f} R {t['recall']:.3f} F1 {t['f1']:.3f} "
-            f"{t['docs_per_s']:>7} docs/s (2 proc {t2['docs_per_s']:>7}) | datasketch "
-            f"P {d['precision']:.3f} R {d['recall']:.3f} F1 {d['f1']:.3f} "
-            f"{d['docs_per_s']:>6} docs/s | x{t2['docs_per_s'] / d['docs_per_s']:.1f} | "
-            f"exact-J F1 {row['exact_jaccard']['f1']:.3f}, fidelity {t['fidelity_f1']:.3f} vs "
-            f"{d['fidelity_f1']:.3f}")
+
+    def prf(x: dict) -> str:
+        return f"{x['precision']:.3f} {x['recall']:.3f} {x['f1']:.3f}"
+
+    return (f"{row['dataset']:<10} {row['rate']:>4.2f} {row['rows']:>5} | "
+            f"{row['exact_jaccard']['f1']:>6.3f} | {prf(t)} | {prf(d)} | "
+            f"{t['fidelity_f1']:>5.3f} {d['fidelity_f1']:>5.3f} | {t['docs_per_s']:>6} "
+            f"{t['docs_per_cpu_s']:>7} {t2['docs_per_s']:>6} | {d['docs_per_s']:>6} "
+            f"{d['docs_per_cpu_s']:>6} | {t2['docs_per_s'] / d['docs_per_s']:>6.1f}x "
+            f"{t['docs_per_cpu_s'] / d['docs_per_cpu_s']:>4.1f}x")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -81,37 +82,43 @@ def build_input(size_bytes: int | None, docs: int | None, seed: int = 13) -> tup
     return path, count
 
 
-def tree_memory(pid: int, pss: bool) -> tuple[int, int, int]:
-    """(RSS sum, PSS sum or 0, process count) over ``pid`` and all its descendants."""
+def tree_memory(pid: int, pss: bool) -> dict[int, tuple[int, int]]:
+    """{pid: (RSS, PSS or 0)} for ``pid`` and all its descendants."""
     import psutil
 
     try:
         root = psutil.Process(pid)
         procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0, 0, 0
-    rss = pss_sum = 0
+        return {}
+    found = {}
     for proc in procs:
         try:
-            if pss:
-                info = proc.memory_full_info()
-                rss, pss_sum = rss + info.rss, pss_sum + info.pss
-            else:
-                rss += proc.memory_info().rss
+            info = proc.memory_full_info() if pss else proc.memory_info()
+            found[proc.pid] = (info.rss, getattr(info, "pss", 0))
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return rss, pss_sum, len(procs)
+    return found
 
 
 def run_once(path: Path, num_proc: int, out: Path) -> dict[str, Any]:
+    shutil.rmtree(out, ignore_errors=True)  # a finished run folder would be skipped, not re-run
     raw = {"input": {"path": str(path), "text": "text", "label": "label", "id": "id"}, **RECIPE}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(raw), str(out), str(num_proc)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_rss = peak_pss = peak_procs = samples = 0
+    peak = {"rss": 0, "pss": 0, "driver_rss": 0, "worker_rss": 0, "processes": 0}
+    timeline, samples = [], 0
     while proc.poll() is None:
-        rss, pss, procs = tree_memory(proc.pid, pss=samples % 5 == 0)
-        peak_rss, peak_pss, peak_procs = max(peak_rss, rss), max(peak_pss, pss), max(peak_procs, procs)
+        found = tree_memory(proc.pid, pss=samples % 5 == 0)
+        rss, pss = sum(v[0] for v in found.values()), sum(v[1] for v in found.values())
+        workers = [v[0] for p, v in found.items() if p != proc.pid]
+        peak = {"rss": max(peak["rss"], rss), "pss": max(peak["pss"], pss),
+                "driver_rss": max(peak["driver_rss"], found.get(proc.pid, (0, 0))[0]),
+                "worker_rss": max([peak["worker_rss"], *workers]),
+                "processes": max(peak["processes"], len(found))}
+        if samples % 10 == 0:
+            timeline.append([round(time.perf_counter() - start, 1), rss >> 20, len(found)])
         samples += 1
         time.sleep(0.1)
     stdout, stderr = proc.communicate()
@@ -119,9 +126,11 @@ def run_once(path: Path, num_proc: int, out: Path) -> dict[str, Any]:
         raise SystemExit(f"thresher failed:\n{stderr[-3000:]}")
     report = json.loads(stdout.strip().splitlines()[-1])
     return {"wall_seconds": round(time.perf_counter() - start, 1),
-            "run_seconds": round(report["seconds"], 1), "peak_rss_mb": peak_rss >> 20,
-            "peak_pss_mb": peak_pss >> 20, "processes": peak_procs, "rows": report["rows"],
-            "steps": report["steps"]}
+            "run_seconds": round(report["seconds"], 1), "peak_rss_mb": peak["rss"] >> 20,
+            "peak_pss_mb": peak["pss"] >> 20, "peak_driver_rss_mb": peak["driver_rss"] >> 20,
+            "peak_worker_rss_mb": peak["worker_rss"] >> 20, "processes": peak["processes"],
+            "rows": report["rows"], "steps": report["steps"],
+            "timeline_s_rss_mb_processes": timeline}
 
 
 def main() -> None:
@@ -139,9 +148,11 @@ def main() -> None:
                    "docs_per_s": round(docs / result["run_seconds"]),
                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}})
     print(f"input {size_mb:,d} MB, {docs:,d} docs, num_proc={args.num_proc}")
-    print(f"{'run s':>8} {'docs/s':>9} {'peak RSS MB':>12} {'peak PSS MB':>12} {'processes':>10}")
+    print(f"{'run s':>8} {'docs/s':>9} {'peak RSS MB':>12} {'peak PSS MB':>12} {'driver MB':>10} "
+          f"{'worker MB':>10} {'processes':>10}")
     print(f"{result['run_seconds']:>8} {result['docs_per_s']:>9,d} {result['peak_rss_mb']:>12,d} "
-          f"{result['peak_pss_mb']:>12,d} {result['processes']:>10}")
+          f"{result['peak_pss_mb']:>12,d} {result['peak_driver_rss_mb']:>10,d} "
+          f"{result['peak_worker_rss_mb']:>10,d} {result['processes']:>10}")
     for step in result["steps"]:
         print(f"  {step['name']:14s} {step['rows_in']:>11,d} -> {step['rows_out']:>11,d}  "
               f"{step['seconds']:8.1f} s  {step['rejected']}")

@@ -14,24 +14,27 @@ from thresher.split.leakage import check_leakage
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
+ZH = ("酒店位置很好，就在地铁站旁边，出行非常方便。房间干净整洁，床也很舒服，"
+      "服务员态度热情，早餐品种丰富，下次来还会选择这里。")
 TRAIN = [
     "The hotel is in a great location, right next to the subway station, and the room was "
     "clean and quiet. The staff were friendly and breakfast had plenty of choice.",
-    "酒店位置很好，就在地铁站旁边，出行非常方便。房间干净整洁，床也很舒服，服务员态度热情，早餐品种丰富，下次来还会选择这里。",
+    ZH,
     "房间太小了，隔音效果很差，晚上隔壁说话听得一清二楚，空调也不制冷，前台处理问题很慢，不推荐入住。",
     "Great location near the station, but the room was old and the bathroom smelled. "
     "Breakfast was average and the price was too high for what you get.",
 ]
 VALIDATION = [
-    # near copy of train r1: two characters changed, punctuation changed
-    "酒店位置很好，就在地铁站旁边,出行非常方便!房间干净整洁，床也很舒服，服务员态度热情，早餐种类丰富，下次来还会选择这里。",
+    # near copy of train r1: two characters and some punctuation changed
+    "酒店位置很好，就在地铁站旁边,出行非常方便!房间干净整洁，床也很舒服，"
+    "服务员态度热情，早餐种类丰富，下次来还会选择这里。",
     "前台服务员很耐心，帮我们安排了高层的安静房间，还送了水果，感觉很贴心。",
 ]
 TEST = [
     "GREAT location near the station,  but the room was old and the bathroom smelled. "
     "Breakfast was average and the price was too high for what you get.",  # exact of train r3
     "The pool was closed for repairs the whole week and nobody told us when we booked.",
-    "酒店位置很好，就在地铁站旁边，出行非常方便。房间干净整洁，床也很舒服，服务员态度热情，早餐品种丰富，下次来还会选择这里。",  # exact of train r1
+    ZH,  # exact of train r1
 ]
 EXTERNAL = [
     # near copy of train r0: one word changed
@@ -104,6 +107,8 @@ def test_long_texts_are_truncated_in_examples_and_one_split_alone_has_no_leaks()
     assert len(summary["examples"]["train/test"][0]["text_a"]) == 200
     alone = check_leakage({"train": frame("r", TRAIN + TRAIN)})  # duplicates inside one split
     assert alone.pairs.empty and alone.to_dict()["counts"] == {}
+    empty = check_leakage({"train": frame("r", ["", "  "]), "test": frame("t", ["", "!!"])})
+    assert empty.pairs.empty
 
 
 def test_bad_inputs_are_reported():

@@ -134,6 +134,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     """
     from thresher.io import stream
 
+    start = time.perf_counter()
     options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k != "path" and v is not None}
     info, chunks = stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
                                       stream_above=stream.STREAM_ABOVE, **options)
@@ -144,6 +145,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
         return fingerprint, True
     ops = [spec.build() for spec in recipe.steps]
     read = _Reading(chunks)
+    read.seconds = time.perf_counter() - start  # a small file was read whole just now
     with WorkDir(out) as work, engine:
         result = engine.run(ops, read.pieces(work), work)
         manifest["inputs"] = [info.to_dict()]

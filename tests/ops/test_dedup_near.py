@@ -37,7 +37,8 @@ ZH = "酒店位置很好，就在地铁站旁边，出行非常方便。房间�
 ZH_PUNCT = "酒店位置很好 就在地铁站旁边, 出行非常方便!房间干净整洁,床也很舒服,服务员态度热情," \
            "早餐品种丰富 下次来还会选择这里~~"
 ZH_CHAR = ZH.replace("早餐品种丰富", "早餐品种很丰富").replace("舒服", "舒适")
-ZH_OTHER = ["房间太小了，隔音效果很差，晚上隔壁说话听得一清二楚，空调也不制冷，前台处理问题很慢，不推荐入住。",
+ZH_OTHER = ["房间太小了，隔音效果很差，晚上隔壁说话听得一清二楚，空调也不制冷，"
+            "前台处理问题很慢，不推荐入住。",
             "酒店位置不错，离火车站很近，但是房间比较旧，卫生间有异味，早餐很一般，性价比不高。"]
 
 
@@ -74,8 +75,8 @@ def with_copies(texts: list[str], seed: int = 3) -> tuple[list[str], list[int]]:
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-@pytest.mark.parametrize("texts", [[EN, *EN_OTHER, EN_PUNCT, EN_WORD], [ZH, *ZH_OTHER, ZH_PUNCT, ZH_CHAR]],
-                         ids=["english", "chinese"])
+@pytest.mark.parametrize("texts", [[EN, *EN_OTHER, EN_PUNCT, EN_WORD],
+                                   [ZH, *ZH_OTHER, ZH_PUNCT, ZH_CHAR]], ids=["english", "chinese"])
 def test_near_duplicates_are_dropped_and_pointed_to_the_first(texts):
     out, rejects, stats = run_step(DedupNear(), table(texts))
     assert list(out.id) == ["r0", "r1", "r2"]
@@ -151,6 +152,18 @@ def test_check_rejects_bad_settings(settings, message):
     with pytest.raises(ValueError) as err:
         DedupNear(**settings).check()
     assert str(err.value) == message
+
+
+def test_a_recipe_with_impossible_bands_names_the_step():
+    from thresher.errors import RecipeError
+    from thresher.recipe import parse_recipe
+
+    raw = {"task": "classification", "input": {"path": "data.csv"},
+           "steps": [{"dedup_near": {"threshold": 0.8, "bands": 20, "rows": 8}}]}
+    with pytest.raises(RecipeError) as err:
+        parse_recipe(raw)
+    assert err.value.message == ("recipe: steps[1] dedup_near: bands x rows must be between 1 "
+                                 "and num_perm=128, got 20 x 8.")
 
 
 def test_registered_and_settings_are_stored_unchanged():

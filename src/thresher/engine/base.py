@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from thresher.engine.steps import StepStats
 from thresher.engine.segment import Partial, Pass, plan_passes
@@ -28,13 +27,17 @@ __all__ = ["EngineResult", "PassOutput", "ShardEngine", "slice_decision"]
 
 @dataclass
 class PassOutput:
-    """One piece after a pass: the rows kept, rejects per step, partial stats, signatures."""
+    """One piece after a pass: the rows kept, rejects per step, partial stats, signatures.
+
+    ``signatures`` is a pyarrow Table: for millions of rows, Arrow columns of hashes and ids
+    take a fraction of the memory of Python objects.
+    """
 
     kept: Piece
     rejects: dict[int, Piece]
     partials: dict[int, Partial]
     seconds: dict[int, float] = field(default_factory=dict)
-    signatures: pd.DataFrame | None = None
+    signatures: Any = None
 
 
 @dataclass
@@ -73,7 +76,7 @@ class ShardEngine:
         current: Iterable[Piece] = pieces
         for step in plan_passes(ops):
             kept: list[Piece] = []
-            signatures: list[pd.DataFrame] = []
+            signatures: list[Any] = []
             for out in self.run_pass(ops, step, current, decision, work):
                 for i, part in out.partials.items():
                     partials[i].merge(part)
@@ -115,12 +118,20 @@ class ShardEngine:
         self.close()
 
 
-def decide(op: GlobalOp, signatures: list[pd.DataFrame]) -> Decision:
-    """The op's decision on the signature columns of all rows (``_row`` = position)."""
-    signatures = [s for s in signatures if len(s)]
-    if not signatures:
+def decide(op: GlobalOp, signatures: list[Any]) -> Decision:
+    """The op's decision on the signature columns of all rows (``_row`` = position).
+
+    ``signatures`` (Arrow tables, one per piece in data order) is emptied on the way: the
+    pieces are freed once they are one table.
+    """
+    import pyarrow as pa
+
+    tables = [s for s in signatures if s.num_rows]
+    signatures.clear()
+    if not tables:
         return Decision()
-    keys = pd.concat(signatures, ignore_index=True)
+    keys = pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    del tables
     tail = [c for c in ("id", "label") if c in keys]
     keys = keys[[c for c in keys.columns if c not in tail] + tail]
     keys.insert(len(keys.columns) - len(tail), "_row", np.arange(len(keys)))

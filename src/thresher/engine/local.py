@@ -12,6 +12,7 @@ re-exported here.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -43,8 +44,14 @@ class LocalEngine(ShardEngine):
     def start(self, ops: list[Operator], many: bool) -> None:
         if self.num_proc > 1 and many:
             context = multiprocessing.get_context(_start_method())
-            self._pool = context.Pool(self.num_proc, initializer=_start_worker,
-                                      initargs=(pickle.dumps(ops),))
+            # forked workers inherit this process's objects; frozen, the garbage collector
+            # never walks them there (walking would copy every page it touches, and is slow)
+            gc.freeze()
+            try:
+                self._pool = context.Pool(self.num_proc, initializer=_start_worker,
+                                          initargs=(pickle.dumps(ops),))
+            finally:
+                gc.unfreeze()
 
     def run_pass(self, ops: list[Operator], step: Pass, pieces: Iterable[Piece],
                  decision: Decision | None, work: WorkDir) -> Iterator[PassOutput]:
@@ -107,6 +114,8 @@ def _start_worker(ops: bytes) -> None:
 
 def _run_task(task: tuple) -> PassOutput:
     """One pass on one piece; with a ``folder`` the outputs go to shard files there."""
+    import pyarrow as pa
+
     step, piece, offset, decision, folder, name = task
     result = run_piece(_OPS, step, piece.load(), offset, decision)
 
@@ -118,5 +127,8 @@ def _run_task(task: tuple) -> PassOutput:
         return Piece(len(frame), path=path)
 
     rejects = {i: keep(rejects_frame(r), f"rejects{i}") for i, r in result.rejects.items() if r}
+    signatures = None
+    if result.signatures is not None:
+        signatures = pa.Table.from_pandas(result.signatures, preserve_index=False)
     return PassOutput(keep(result.kept, "kept"), rejects, result.partials, result.seconds,
-                      result.signatures)
+                      signatures)

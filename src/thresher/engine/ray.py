@@ -163,11 +163,10 @@ def _unpack(batch: Any, work: WorkDir) -> PassOutput:
     signatures = None
     sig_columns = [c for c in kept.column_names if c.startswith(_SIG)]
     if sig_columns:
-        signatures = kept.select(sig_columns).to_pandas()
-        signatures.columns = [c[len(_SIG):] for c in sig_columns]
+        signatures = kept.select(sig_columns).rename_columns([c[len(_SIG):] for c in sig_columns])
         for column in ("id", "label"):
             if column in kept.column_names:
-                signatures[column] = kept.column(column).to_pandas().to_numpy()
+                signatures = signatures.append_column(column, kept.column(column))
     data = kept.select([c for c in kept.column_names if not c.startswith(_PREFIX)])
     found: dict[int, list[Reject]] = {}
     for payload in batch.filter(pc.equal(kind, "reject")).column(_PAYLOAD).to_pylist():

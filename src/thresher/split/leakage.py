@@ -74,7 +74,7 @@ def check_leakage(parts: dict[str, pd.DataFrame], *, external: pd.DataFrame | No
     settings = {"threshold": threshold, "num_perm": num_perm, "bands": bands, "rows": band_rows,
                 "tokens": tokens, "ngram": {m: ngram or n for m, n in DEFAULT_NGRAM.items()}}
     exact = _exact_pairs(rows)
-    near = _near_pairs(rows, exact, threshold, num_perm, tokens, ngram, seed, bands, band_rows)
+    near = _near_pairs(rows, threshold, num_perm, tokens, ngram, seed, bands, band_rows)
     found = pd.concat([exact, near], ignore_index=True).astype({"a": np.int64, "b": np.int64})
     found = found.sort_values(["a", "b"], kind="stable")
     a, b = found["a"].to_numpy(), found["b"].to_numpy()
@@ -113,6 +113,7 @@ def _rows(parts: dict[str, pd.DataFrame], external: pd.DataFrame | None) -> pd.D
 
 def _exact_pairs(rows: pd.DataFrame) -> pd.DataFrame:
     pos = rows[["key", "rank"]].assign(pos=np.arange(len(rows)))
+    pos = pos[rows["text"].str.strip() != ""]  # empty rows are not a leak, whatever their split
     shared = pos.groupby("key")["rank"].transform("nunique") > 1
     both = pos[shared].merge(pos[shared], on="key", suffixes=("_a", "_b"))
     both = both[both["rank_a"] < both["rank_b"]]
@@ -120,9 +121,8 @@ def _exact_pairs(rows: pd.DataFrame) -> pd.DataFrame:
                          "b": both["pos_b"].to_numpy(dtype=np.int64), "similarity": 1.0})
 
 
-def _near_pairs(rows: pd.DataFrame, exact: pd.DataFrame, threshold: float, num_perm: int,
-                tokens: TokenMode, ngram: int | None, seed: int, bands: int,
-                band_rows: int) -> pd.DataFrame:
+def _near_pairs(rows: pd.DataFrame, threshold: float, num_perm: int, tokens: TokenMode,
+                ngram: int | None, seed: int, bands: int, band_rows: int) -> pd.DataFrame:
     hasher = MinHasher(num_perm, seed)
     texts = rows["text"].tolist()
     chunks = []
@@ -141,7 +141,7 @@ def _near_pairs(rows: pd.DataFrame, exact: pd.DataFrame, threshold: float, num_p
         return shingles[p]
 
     similarity = np.array([jaccard(shingles_of(a), shingles_of(b))
-                           for a, b in zip(cand["a"], cand["b"])], dtype=float)
+                           for a, b in zip(cand["a"], cand["b"], strict=True)], dtype=float)
     keep = similarity >= threshold
     return pd.DataFrame({"kind": "near", "a": cand["a"].to_numpy()[keep],
                          "b": cand["b"].to_numpy()[keep], "similarity": similarity[keep].round(4)})
