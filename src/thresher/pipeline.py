@@ -147,7 +147,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     read = _Reading(chunks)
     read.seconds = time.perf_counter() - start  # a small file was read whole just now
     with WorkDir(out) as work, engine:
-        result = engine.run(ops, read.pieces(work), work)
+        result = engine.run(ops, read.pieces(work), work, many=chunks.streamed or None)
         manifest["inputs"] = [info.to_dict()]
         steps = [read.partial.stats("read", {"format": info.format, "encoding": info.encoding},
                                     read.seconds)] + result.stats

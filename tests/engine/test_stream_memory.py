@@ -40,7 +40,7 @@ def write_big_jsonl(path: Path, target_bytes: int) -> int:
         while written < target_bytes:
             block = []
             for i in range(rows, rows + 10_000):
-                n = i - 1 if i % 50 == 0 else i
+                n = i - 1 if i % 50 == 49 else i
                 text = f"{TEXTS[n % 4]} #{n}"
                 block.append(json.dumps({"text": text, "label": "pos" if n % 4 % 2 == 0 else "neg",
                                          "page": n // 100}, ensure_ascii=False) + "\n")

@@ -52,11 +52,16 @@ class EngineResult:
 class ShardEngine:
     """Runs a list of operators over pieces; subclasses implement ``run_pass``."""
 
-    def run(self, ops: list[Operator], pieces: Iterable[Piece], work: WorkDir) -> EngineResult:
-        """Run ``ops`` over ``pieces`` (in data order; may be a lazy reader)."""
+    def run(self, ops: list[Operator], pieces: Iterable[Piece], work: WorkDir,
+            many: bool | None = None) -> EngineResult:
+        """Run ``ops`` over ``pieces`` (in data order; may be a lazy reader).
+
+        ``many``: whether there is more than one piece, when the caller knows (a streamed
+        file); workers then start before anything is read. Otherwise two pieces are read first.
+        """
         stream = iter(pieces)
-        head = list(itertools.islice(stream, 2))
-        many = len(head) > 1
+        head = [] if many else list(itertools.islice(stream, 2))
+        many = many or len(head) > 1
         work.spill = work.spill or many  # more than one piece: keep only a few in memory
         self.start(ops, many)
         try:

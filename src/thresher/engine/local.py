@@ -130,5 +130,7 @@ def _run_task(task: tuple) -> PassOutput:
     signatures = None
     if result.signatures is not None:
         signatures = pa.Table.from_pandas(result.signatures, preserve_index=False)
+    if folder is not None:
+        pa.default_memory_pool().release_unused()  # a worker's next shard starts from little
     return PassOutput(keep(result.kept, "kept"), rejects, result.partials, result.seconds,
                       signatures)

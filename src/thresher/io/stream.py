@@ -36,7 +36,7 @@ from thresher.io.table import _CORE, _detail, _id_text, _text_ids, arrow_safe, b
 from thresher.io.values import _label, clean_texts, column_dtype, count_empty, is_missing
 from thresher.records import Reject, make_id
 
-__all__ = ["CHUNK_ROWS", "STREAM_ABOVE", "Chunk", "iter_source"]
+__all__ = ["CHUNK_ROWS", "STREAM_ABOVE", "Chunk", "Chunks", "SeenKeys", "iter_source"]
 
 STREAM_ABOVE = 256 << 20  # smaller files are read whole: simpler, and identical by construction
 CHUNK_ROWS = 50_000
@@ -47,11 +47,25 @@ _ONE_BYTE_NEWLINE = ("utf-8", "utf-8-sig", "gb18030", "latin-1", "iso8859-1", "c
 Chunk = tuple[pd.DataFrame, list[Reject]]
 
 
+@dataclass
+class Chunks:
+    """(table, rejects) chunks in file order; ``streamed``: read piecemeal from a large file."""
+
+    chunks: Iterator[Chunk]
+    streamed: bool
+
+    def __iter__(self) -> "Chunks":
+        return self
+
+    def __next__(self) -> Chunk:
+        return next(self.chunks)
+
+
 def iter_source(path: str | Path, *, task: str | None = "classification", text: str | None = None,
                 label: str | None = None, id: str | None = None, format: str | None = None,
                 encoding: str | None = None, cache_dir: Path | None = None,
                 chunk_rows: int = CHUNK_ROWS, stream_above: int = STREAM_ABOVE,
-                ) -> tuple[SourceInfo, Iterator[Chunk]]:
+                ) -> tuple[SourceInfo, Chunks]:
     """The source's description and an iterator of (table chunk, rejects chunk) in file order.
 
     When the file is streamed, ``info`` holds path, format and sha256 at once (enough to decide
@@ -64,12 +78,13 @@ def iter_source(path: str | Path, *, task: str | None = "classification", text: 
     fmt = _streamable(located, format, task, stream_above)
     if located is None or fmt is None:
         result = read_source(path, **options)
-        return result.info, _slices(result.table, result.rejects, chunk_rows)
+        return result.info, Chunks(_slices(result.table, result.rejects, chunk_rows), streamed=False)
     assert located.path is not None
     info = SourceInfo(path=str(located.path), format=fmt, encoding=None, rows=0, columns=[],
                       bad_lines=[], sha256=_fingerprint(located), url=located.url)
     roles = Roles(text, label, id)
-    return info, _stream(located.path, located.name, fmt, encoding, roles, info, chunk_rows)
+    return info, Chunks(_stream(located.path, located.name, fmt, encoding, roles, info, chunk_rows),
+                        streamed=True)
 
 
 def _streamable(located: Any, format: str | None, task: str | None, stream_above: int) -> str | None:

@@ -75,4 +75,6 @@ def leakage(run: RunInputs) -> dict[str, Any] | None:
     report = run.manifest.get("leakage")
     if not isinstance(report, dict):
         return None
-    return report
+    return {"pairs": report.get("pairs") or 0, "counts": report.get("counts") or {},
+            "examples": report.get("examples") or {}, "settings": report.get("settings") or {},
+            "external": report.get("external"), "dropped": report.get("dropped") or 0}
