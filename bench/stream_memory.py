@@ -6,8 +6,8 @@ documents stay short (one review or headline or one or two sentences, plus one m
 nearly all are distinct; the corpus's own duplicates, spam, short rows and mojibake stay in.
 It is written once under bench/.cache/.
 
-thresher then runs a cleaning recipe (normalize, filter_length, dedup_exact; no split) on it
-with the local engine, in a subprocess. While it runs, the RSS of the whole process tree
+thresher then runs a cleaning recipe (normalize, filter_length, dedup_exact; no split; --steps
+picks some of them) on it with the local engine, in a subprocess. While it runs, the RSS of the whole process tree
 (driver + workers) is summed every 0.2 s, and the PSS (shared pages counted once, split
 between the processes sharing them) every 2 s, both read from /proc. After fork the workers share the
 driver's pages, so the RSS sum counts those pages more than once; PSS is what the machine
@@ -37,8 +37,7 @@ sys.path.insert(0, str(BENCH))
 from corpus import CACHE, Generator  # noqa: E402  (bench/ is not a package)
 
 RESULTS = BENCH / "results"
-RECIPE = {"steps": [{"normalize": {}}, {"filter_length": {"min_chars": 5, "max_chars": 2000}},
-                    {"dedup_exact": {}}]}
+STEPS = {"normalize": {}, "filter_length": {"min_chars": 5, "max_chars": 2000}, "dedup_exact": {}}
 RECENT = 100_000  # the generator keeps earlier documents to copy; bound that list
 RUNNER = """
 import json, sys, time
@@ -113,9 +112,10 @@ def _pss(pid: int) -> int:
     return 0
 
 
-def run_once(path: Path, num_proc: int, out: Path) -> dict[str, Any]:
+def run_once(path: Path, num_proc: int, out: Path, steps: list[str]) -> dict[str, Any]:
     shutil.rmtree(out, ignore_errors=True)  # a finished run folder would be skipped, not re-run
-    raw = {"input": {"path": str(path), "text": "text", "label": "label", "id": "id"}, **RECIPE}
+    raw = {"input": {"path": str(path), "text": "text", "label": "label", "id": "id"},
+           "steps": [{name: STEPS[name]} for name in steps]}
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(raw), str(out), str(num_proc)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -151,13 +151,14 @@ def main() -> None:
     parser.add_argument("--size-gb", type=float, default=2.0)
     parser.add_argument("--docs", type=int, default=None, help="rows instead of a size")
     parser.add_argument("--num-proc", type=int, default=os.cpu_count())
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
     parser.add_argument("--out", type=Path, default=RESULTS / "stream_memory.json")
     args = parser.parse_args()
     path, docs = build_input(int(args.size_gb * 2**30), args.docs)
     size_mb = path.stat().st_size >> 20
-    result = run_once(path, args.num_proc, CACHE / "stream-run")
+    result = run_once(path, args.num_proc, CACHE / "stream-run", args.steps)
     result.update({"input": str(path.relative_to(BENCH)), "input_mb": size_mb, "docs": docs,
-                   "num_proc": args.num_proc, "recipe": RECIPE,
+                   "num_proc": args.num_proc, "steps": args.steps,
                    "docs_per_s": round(docs / result["run_seconds"]),
                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}})
     print(f"input {size_mb:,d} MB, {docs:,d} docs, num_proc={args.num_proc}")

@@ -138,8 +138,10 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k != "path" and v is not None}
     info, chunks = stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
                                       stream_above=stream.STREAM_ABOVE, **options)
+    external = recipe.split.decontaminate if recipe.split is not None else None
     fingerprint = _hash(__version__, recipe.task, info.sha256,
-                        recipe.section_hash("input", "steps", "split", "seed"))
+                        recipe.section_hash("input", "steps", "split", "seed"),
+                        _file_hash(external) if external else None)
     if _data_cached(out, manifest, fingerprint):
         manifest.setdefault("inputs", [info.to_dict()])
         return fingerprint, True
@@ -153,12 +155,16 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
                                     read.seconds)] + result.stats
         _check_rows_left(recipe, steps)
         names, assign, split = _split(recipe, result.pieces)
+        leakage = _leakage(recipe, result.pieces, names, assign, split)
         written, split_rejects = _write_data(out, names, result.pieces, assign, split)
         if split is not None:
             steps.append(split.stats)
         rejected = write_rejects(out / "rejects.parquet", [*read.rejects, *(
             piece for i in range(len(ops)) for piece in result.rejects[i]), *split_rejects])
     _record_counts(manifest, steps, dict(zip(names, written)), rejected, fingerprint)
+    manifest.pop("leakage", None)
+    if leakage is not None:
+        manifest["leakage"] = leakage
     return fingerprint, False
 
 
@@ -223,6 +229,59 @@ def _split(recipe: Recipe, pieces: list[Piece]
         assign[result.parts[name]["_pos"].to_numpy()] = k
     reasons = {int(json.loads(r.record)["_pos"]): (r.reason, r.detail) for r in result.rejects}
     return names, assign, _SplitOutcome(result.info, reasons)
+
+
+def _leakage(recipe: Recipe, pieces: list[Piece], names: list[str], assign: np.ndarray | None,
+             split: _SplitOutcome | None) -> dict[str, Any] | None:
+    """Exact and near-duplicate pairs across the splits and with an external evaluation set.
+
+    Training rows that match the external set become rejects (reason ``contaminated``) when the
+    recipe says ``on_contamination: drop``; the report lists every pair either way. Needs the
+    texts of all kept rows at once (ids and texts only), unlike the steps before it.
+    """
+    spec = recipe.split
+    if spec is None or assign is None or split is None or not (
+            spec.leakage_check or spec.decontaminate):
+        return None
+    from thresher.io import read_source
+    from thresher.split import EXTERNAL, check_leakage
+
+    small = pd.concat([_columns(p, ["id", "text", "tokens"]) for p in pieces], ignore_index=True)
+    if "text" not in small:  # NER rows: compare the sentences
+        small["text"] = small["tokens"].map(lambda tokens: " ".join(map(str, tokens)))
+    small["_pos"] = np.arange(len(small))
+    parts = {name: small.loc[assign == k, ["id", "text", "_pos"]] for k, name in enumerate(names)}
+    external = None
+    if spec.decontaminate:
+        external = read_source(spec.decontaminate, task=recipe.task).table
+        if "text" not in external:
+            external = external.assign(text=external["tokens"].map(
+                lambda tokens: " ".join(map(str, tokens))))
+    report = check_leakage(parts, external=external, threshold=spec.leakage_threshold)
+    dropped = 0
+    if external is not None and spec.on_contamination == "drop" and "train" in parts:
+        pairs = report.pairs
+        hits = pairs[(pairs["split_a"] == "train") & (pairs["split_b"] == EXTERNAL)]
+        position = dict(zip(parts["train"]["id"], parts["train"]["_pos"]))
+        for id_a, id_b, kind, sim in hits.drop_duplicates("id_a")[
+                ["id_a", "id_b", "kind", "similarity"]].itertuples(index=False):
+            p = int(position[id_a])
+            assign[p] = -1
+            split.reasons[p] = ("contaminated",
+                                f"{kind} match of external row {id_b} (similarity {sim:.2f})")
+            dropped += 1
+    if dropped and isinstance(split.info.get("train"), int):
+        split.info["train"] -= dropped
+    summary = {**report.to_dict(), "external": spec.decontaminate, "dropped": dropped}
+    return json.loads(json.dumps(summary, default=str))
+
+
+def _file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _columns(piece: Piece, wanted: list[str]) -> pd.DataFrame:

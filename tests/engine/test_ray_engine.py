@@ -50,3 +50,16 @@ def test_cli_runs_on_ray(tmp_path: Path, local_ray, capsys):
     assert main(["run", str(tmp_path / "recipe.yaml"), "-o", str(tmp_path / "out"),
                  "--engine", "ray"]) == 0
     assert "dedup_exact" in capsys.readouterr().out
+
+
+def test_the_engine_starts_and_stops_its_own_local_ray(tmp_path: Path):
+    import subprocess
+    import sys
+
+    write_reviews(tmp_path / "r.jsonl")
+    (tmp_path / "recipe.yaml").write_text("input: {path: r.jsonl}\nsteps: [normalize, dedup_exact]\n")
+    done = subprocess.run([sys.executable, "-m", "thresher.cli.main", "run", str(tmp_path / "recipe.yaml"),
+                           "-o", str(tmp_path / "out"), "--engine", "ray", "--num-proc", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "read 400 = kept" in done.stdout

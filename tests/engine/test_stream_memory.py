@@ -2,8 +2,8 @@
 
 The run happens in a subprocess so that its peak RSS (``ru_maxrss``) is its own: the driver's,
 and the largest worker's (workers are waited for, so they count as children). Read whole, the
-100 MB file below takes over 1 GB in the driver (Python objects per row); streamed, the driver
-holds one chunk and the ids. The full-size demonstration (2 GB) is bench/stream_memory.py.
+100 MB file below takes 1.3 GB in the driver before any step runs; streamed, the driver holds
+a few chunks, the ids and the dedup keys. The full-size run (2 GB) is bench/stream_memory.py.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_a_100_mb_jsonl_runs_in_bounded_memory(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     peak = json.loads(done.stdout.strip().splitlines()[-1])
     assert peak["rows"] == {"read": rows, "kept": rows - rows // 50, "rejected": rows // 50}
-    assert peak["driver"] < 600, peak  # MiB; the whole file as Python rows needs far more
-    assert peak["worker"] < 500, peak
+    assert peak["driver"] < 800, peak  # MiB (measured: 570); read whole, the file alone takes 1,300
+    assert peak["worker"] < 400, peak  # measured: 190
     kept = pd.read_parquet(tmp_path / "out" / "data" / "all.parquet", columns=["id"])
     assert len(kept) == rows - rows // 50 and kept["id"].is_unique

@@ -91,7 +91,7 @@ class ShardEngine:
                 if out.kept.rows:
                     kept.append(out.kept)
                 if out.signatures is not None:
-                    signatures.append(out.signatures)
+                    signatures.append(compact(out.signatures))
             current, decision = kept, None
             if step.sign is not None:
                 start = time.perf_counter()
@@ -135,12 +135,36 @@ def decide(op: GlobalOp, signatures: list[Any]) -> Decision:
     signatures.clear()
     if not tables:
         return Decision()
-    keys = pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    keys = expand(pa.concat_tables(tables, promote_options="permissive")).to_pandas()
     del tables
     tail = [c for c in ("id", "label") if c in keys]
     keys = keys[[c for c in keys.columns if c not in tail] + tail]
     keys.insert(len(keys.columns) - len(tail), "_row", np.arange(len(keys)))
     return op.decide(keys)
+
+
+def compact(table: Any) -> Any:
+    """Signature columns as they wait for ``decide``: 32-bit string offsets, and labels (few
+    distinct values) as dictionary codes; about 20 bytes a row less than plain Arrow strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_large_string(column.type) or pa.types.is_string(column.type):
+            column = column.cast(pa.string())
+            if pc.count_distinct(column).as_py() <= max(1, len(column) // 100):
+                column = pc.dictionary_encode(column)
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+def expand(table: Any) -> Any:
+    """Back to plain strings: ``decide`` sees the columns as the op made them."""
+    import pyarrow as pa
+
+    columns = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return pa.table(columns, names=table.column_names)
 
 
 class DecisionSlicer:

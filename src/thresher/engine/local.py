@@ -65,7 +65,7 @@ class LocalEngine(ShardEngine):
                 piece.release()
             return
         pending: deque = deque()
-        window = 2 * self.num_proc  # one shard working and one waiting per worker
+        window = self.num_proc + 1  # a shard for each worker, and the next one ready
         for task, piece in tasks:
             pending.append((self._pool.apply_async(_run_task, (task,)), piece))
             while len(pending) >= window or (pending and pending[0][0].ready()):
