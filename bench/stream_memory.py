@@ -158,7 +158,7 @@ def main() -> None:
     size_mb = path.stat().st_size >> 20
     result = run_once(path, args.num_proc, CACHE / "stream-run", args.steps)
     result.update({"input": str(path.relative_to(BENCH)), "input_mb": size_mb, "docs": docs,
-                   "num_proc": args.num_proc, "steps": args.steps,
+                   "num_proc": args.num_proc, "recipe_steps": args.steps,
                    "docs_per_s": round(docs / result["run_seconds"]),
                    "machine": {"cpus": os.cpu_count(), "python": platform.python_version()}})
     print(f"input {size_mb:,d} MB, {docs:,d} docs, num_proc={args.num_proc}")

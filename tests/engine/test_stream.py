@@ -11,7 +11,7 @@ import pytest
 
 from thresher.errors import DataError
 from thresher.io import read_source
-from thresher.io import stream
+from thresher.io import chunk_readers
 from thresher.io.stream import SeenKeys, iter_source
 
 REVIEWS = ["房间很干净，服务也好", "太吵了，不会再来", "Great hotel, friendly staff",
@@ -59,14 +59,14 @@ def test_jsonl_chunks_equal_a_whole_read(tmp_path: Path, rows: int):
 
 
 def test_jsonl_blocks_cut_between_lines(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(stream, "_BLOCK_BYTES", 64)  # many blocks, lines cut across them
+    monkeypatch.setattr(chunk_readers, "_BLOCK_BYTES", 64)  # many blocks, lines cut across them
     path = tmp_path / "reviews.jsonl"
     path.write_text("\n".join(jsonl_rows()) + "\n", encoding="utf-8")
     assert_same_as_read_source(path, 9)
 
 
 def test_csv_with_quoted_newlines_and_bad_rows_across_blocks(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(stream, "_BLOCK_BYTES", 80)
+    monkeypatch.setattr(chunk_readers, "_BLOCK_BYTES", 80)
     lines = ["label,review,stars"]
     for i in range(80):
         text = REVIEWS[i % len(REVIEWS)] + (f" {i}" if i % 3 else "")
