@@ -7,6 +7,7 @@ import re
 import unicodedata
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from thresher.ops.base import Batch, Decision, GlobalOp
@@ -42,23 +43,35 @@ class DedupExact(GlobalOp):
 
     def decide(self, keys: pd.DataFrame) -> Decision:
         table = keys.reset_index(drop=True)
-        key = table["key"]
+        codes = pd.Series(pd.factorize(table["key"])[0])  # group numbers: cheaper than hashes
         has_label = "label" in table
-        labels_of = table["label"] if has_label else pd.Series([""] * len(table))
-        conflict = labels_of.groupby(key).transform("nunique") > 1
-        keep = self._keep_mask(table.assign(label=labels_of), key, conflict)
-        first_id = table.groupby(key)["id"].transform("first")
-        label_sets = labels_of.groupby(key).agg(lambda s: ",".join(sorted(set(map(str, s)))))
+        labels = table["label"].astype(str) if has_label else pd.Series([""] * len(table))
+        pairs = pd.DataFrame({"g": codes, "l": labels}).drop_duplicates()
+        n_labels = pairs.groupby("g").size()
+        conflict = pd.Series(n_labels.to_numpy()[codes.to_numpy()] > 1)
+        keep = self._keep_mask(pd.DataFrame({"label": labels}), codes, conflict)
+        first_pos = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
+        firsts = np.flatnonzero(~codes.duplicated().to_numpy())
+        first_pos[codes.to_numpy()[firsts]] = firsts
+        ids = table["id"].to_numpy()
+        dropped = np.flatnonzero(~keep.to_numpy())
+        # label sets only for conflicting groups: they are few, and strings cost memory
+        conflicting = pairs[pairs["g"].isin(np.unique(codes.to_numpy()[conflict.to_numpy()]))]
+        label_sets: dict[int, str] = {}
+        for g, label in conflicting.sort_values(["g", "l"]).itertuples(index=False):
+            label_sets[g] = f"{label_sets[g]},{label}" if g in label_sets else str(label)
+        rows = table["_row"].to_numpy()
+        group_of, is_conflict = codes.to_numpy(), conflict.to_numpy()
         decision = Decision()
-        for i in table.index[~keep]:
-            row = int(table["_row"].iat[i])
-            if conflict.iat[i]:
-                decision.drop[row] = ("label_conflict", f"labels={label_sets[key.iat[i]]}")
-            else:
-                decision.drop[row] = ("duplicate", f"duplicate_of={first_id.iat[i]}")
+        decision.drop = {
+            int(rows[i]): ("label_conflict", f"labels={label_sets[group_of[i]]}")
+            if is_conflict[i] else ("duplicate", f"duplicate_of={ids[first_pos[group_of[i]]]}")
+            for i in dropped
+        }
+        sizes = codes.value_counts()
         decision.info = {
-            "duplicate_groups": int(key[key.duplicated(keep=False)].nunique()),
-            "conflict_groups": int(key[conflict].nunique()),
+            "duplicate_groups": int((sizes > 1).sum()),
+            "conflict_groups": int((n_labels > 1).sum()),
             "conflicts": self.conflicts,
         }
         return decision
