@@ -45,7 +45,11 @@ class DedupExact(GlobalOp):
         table = keys.reset_index(drop=True)
         codes = pd.Series(pd.factorize(table["key"])[0])  # group numbers: cheaper than hashes
         has_label = "label" in table
-        labels = table["label"].astype(str) if has_label else pd.Series([""] * len(table))
+        # labels as small integers too; their names are only needed for conflicting groups
+        label_codes, label_names = (pd.factorize(table["label"]) if has_label
+                                    else (np.zeros(len(table), dtype=np.int64), [""]))
+        label_names = [str(name) for name in label_names]
+        labels = pd.Series(label_codes)
         pairs = pd.DataFrame({"g": codes, "l": labels}).drop_duplicates()
         n_labels = pairs.groupby("g").size()
         conflict = pd.Series(n_labels.to_numpy()[codes.to_numpy()] > 1)
@@ -58,7 +62,9 @@ class DedupExact(GlobalOp):
         # label sets only for conflicting groups: they are few, and strings cost memory
         conflicting = pairs[pairs["g"].isin(np.unique(codes.to_numpy()[conflict.to_numpy()]))]
         label_sets: dict[int, str] = {}
-        for g, label in conflicting.sort_values(["g", "l"]).itertuples(index=False):
+        named = pd.DataFrame({"g": conflicting["g"].to_numpy(),
+                              "l": np.asarray(label_names, dtype=object)[conflicting["l"].to_numpy()]})
+        for g, label in named.sort_values(["g", "l"]).itertuples(index=False):
             label_sets[g] = f"{label_sets[g]},{label}" if g in label_sets else str(label)
         rows = table["_row"].to_numpy()
         group_of, is_conflict = codes.to_numpy(), conflict.to_numpy()
