@@ -61,7 +61,9 @@ def test_a_100_mb_jsonl_runs_in_bounded_memory(tmp_path: Path):
     assert done.returncode == 0, done.stderr[-3000:]
     peak = json.loads(done.stdout.strip().splitlines()[-1])
     assert peak["rows"] == {"read": rows, "kept": rows - rows // 50, "rejected": rows // 50}
-    assert peak["driver"] < 800, peak  # MiB (measured: 570); read whole, the file alone takes 1,300
+    # MiB. Measured 570 on an idle machine and 811-858 while other jobs slowed the workers (the
+    # driver then holds more finished shards' keys and pending chunks); read whole, 1,300.
+    assert peak["driver"] < 1000, peak
     assert peak["worker"] < 400, peak  # measured: 190
     kept = pd.read_parquet(tmp_path / "out" / "data" / "all.parquet", columns=["id"])
     assert len(kept) == rows - rows // 50 and kept["id"].is_unique
