@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from thresher._version import __version__
-from thresher._files import ensure_writable_dir, write_json
+from thresher._files import ensure_writable_dir, file_sha256, write_json
 from thresher.engine import ShardEngine, make_engine
 from thresher.engine.segment import Partial
 from thresher.engine.steps import StepStats
@@ -141,7 +141,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     external = recipe.split.decontaminate if recipe.split is not None else None
     fingerprint = _hash(__version__, recipe.task, info.sha256,
                         recipe.section_hash("input", "steps", "split", "seed"),
-                        _file_hash(external) if external else None)
+                        file_sha256(Path(external)) if external else None)
     if _data_cached(out, manifest, fingerprint):
         manifest.setdefault("inputs", [info.to_dict()])
         return fingerprint, True
@@ -247,16 +247,12 @@ def _leakage(recipe: Recipe, pieces: list[Piece], names: list[str], assign: np.n
     from thresher.split import EXTERNAL, check_leakage
 
     small = pd.concat([_columns(p, ["id", "text", "tokens"]) for p in pieces], ignore_index=True)
-    if "text" not in small:  # NER rows: compare the sentences
-        small["text"] = small["tokens"].map(lambda tokens: " ".join(map(str, tokens)))
+    small = _with_text(small)
     small["_pos"] = np.arange(len(small))
     parts = {name: small.loc[assign == k, ["id", "text", "_pos"]] for k, name in enumerate(names)}
     external = None
     if spec.decontaminate:
-        external = read_source(spec.decontaminate, task=recipe.task).table
-        if "text" not in external:
-            external = external.assign(text=external["tokens"].map(
-                lambda tokens: " ".join(map(str, tokens))))
+        external = _with_text(read_source(spec.decontaminate, task=recipe.task).table)
     report = check_leakage(parts, external=external, threshold=spec.leakage_threshold)
     dropped = 0
     if external is not None and spec.on_contamination == "drop" and "train" in parts:
@@ -276,12 +272,11 @@ def _leakage(recipe: Recipe, pieces: list[Piece], names: list[str], assign: np.n
     return json.loads(json.dumps(summary, default=str))
 
 
-def _file_hash(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _with_text(table: pd.DataFrame) -> pd.DataFrame:
+    """NER rows have tokens, not text: compare their sentences."""
+    if "text" in table:
+        return table
+    return table.assign(text=table["tokens"].map(lambda tokens: " ".join(map(str, tokens))))
 
 
 def _columns(piece: Piece, wanted: list[str]) -> pd.DataFrame:
