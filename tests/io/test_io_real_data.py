@@ -47,11 +47,7 @@ def test_eda_label_tab_text_files(name, tmp_path):
 
 def test_chnsenticorp_csv(tmp_path):
     path = SHARED_DATA / "chnsenticorp" / "ChnSentiCorp_htl_all.csv"
-    read_source(path, cache_dir=tmp_path)  # warm imports before timing
-    started = time.perf_counter()
-    result = read_source(path, cache_dir=tmp_path)
-    seconds = time.perf_counter() - started
-    assert seconds < 1.0
+    result = read_source(path, cache_dir=tmp_path)  # its speed is measured in bench/, not timed here
     assert result.info.rows == 7766 and result.info.encoding == "utf-8"
     assert (result.info.text_column, result.info.label_column) == ("review", "label")
     assert [r.reason for r in result.rejects] == ["empty_text"]  # the README's one empty review
