@@ -48,6 +48,18 @@ def test_many_shards_match_the_step_by_step_run(tmp_path: Path, small_chunks, nu
     assert not list((tmp_path / "out" / ".cache").iterdir())  # the work folder is gone
 
 
+def test_rows_sorted_by_label_across_shards(tmp_path: Path, small_chunks):
+    """A shard holding one label only stores its labels dictionary-encoded, its neighbours
+    as plain strings; the signatures of both must still come together for ``decide``."""
+    path = write_reviews(tmp_path / "r.jsonl", n=240)
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.endswith("}")]
+    rows.sort(key=lambda r: r.get("label", ""))
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    recipe = make_recipe(path)
+    run(recipe, tmp_path / "out", num_proc=1)
+    assert_matches_reference(tmp_path / "out", recipe)
+
+
 def test_workers_and_shard_size_do_not_change_the_run_folder(tmp_path: Path, monkeypatch):
     recipe = make_recipe(write_reviews(tmp_path / "r.jsonl"))
     run(recipe, tmp_path / "whole")

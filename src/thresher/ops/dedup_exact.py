@@ -12,16 +12,27 @@ import pandas as pd
 
 from thresher.ops.base import Batch, Decision, GlobalOp
 
-__all__ = ["DedupExact", "dedup_key"]
+__all__ = ["DedupExact", "dedup_hash", "dedup_key"]
 
 _SPACES = re.compile(r"\s+")
 ConflictPolicy = Literal["drop_all", "majority", "keep_first"]
 
 
+def _folded(text: str) -> bytes:
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold().encode("utf-8")
+
+
 def dedup_key(text: str) -> str:
     """Texts equal up to case, Unicode compatibility forms and whitespace share a key."""
-    folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
-    return hashlib.blake2b(folded.encode("utf-8"), digest_size=12).hexdigest()
+    return hashlib.blake2b(_folded(text), digest_size=12).hexdigest()
+
+
+def dedup_hash(text: str) -> int:
+    """``dedup_key`` as a signed 64-bit integer: 8 bytes a row on the driver instead of a
+    ~75-byte string. Two different texts share it with probability 2**-64: among a billion
+    distinct rows, about 3% odds that one pair does (one row wrongly called a duplicate)."""
+    return int.from_bytes(hashlib.blake2b(_folded(text), digest_size=8).digest(), "little",
+                          signed=True)
 
 
 class DedupExact(GlobalOp):
@@ -39,7 +50,8 @@ class DedupExact(GlobalOp):
         self.conflicts = conflicts
 
     def signature_batch(self, batch: Batch) -> Batch:
-        return {"key": [dedup_key(t) for t in batch["text"]]}
+        return {"key": np.fromiter(map(dedup_hash, batch["text"]), dtype=np.int64,
+                                   count=len(batch["text"]))}
 
     def decide(self, keys: pd.DataFrame) -> Decision:
         table = keys.reset_index(drop=True)
@@ -57,8 +69,11 @@ class DedupExact(GlobalOp):
         first_pos = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
         firsts = np.flatnonzero(~codes.duplicated().to_numpy())
         first_pos[codes.to_numpy()[firsts]] = firsts
-        ids = table["id"].to_numpy()
         dropped = np.flatnonzero(~keep.to_numpy())
+        # ids only of the rows a dropped row points at: the id column may be Arrow-backed,
+        # and a NumPy copy of all of it would be one Python string per row
+        pointed = np.unique(first_pos[codes.to_numpy()[dropped]])
+        ids = dict(zip(pointed.tolist(), table["id"].take(pointed).astype(str).tolist()))
         # label sets only for conflicting groups: they are few, and strings cost memory
         conflicting = pairs[pairs["g"].isin(np.unique(codes.to_numpy()[conflict.to_numpy()]))]
         label_sets: dict[int, str] = {}

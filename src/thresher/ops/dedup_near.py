@@ -127,8 +127,26 @@ class DedupNear(GlobalOp):
                             info=self._info(keys, np.zeros(0, dtype=np.int64),
                                             np.zeros(0, dtype=np.int64), settings))
         keys = keys.sort_values("_row").reset_index(drop=True)
-        bands = keys[[f"band_{k}" for k in range(settings["bands"])]].to_numpy(np.uint64)
-        i, j = candidate_pairs(bands)
+        return self.finish(keys, *self.candidates(keys))
+
+    def band_columns(self) -> list[str]:
+        """The signature columns whose equal values make candidate pairs (one per LSH band)."""
+        return [f"band_{k}" for k in range(self.resolved()["bands"])]
+
+    def candidates(self, keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Row-number pairs (i < j, numbers = positions in ``keys``) sharing an LSH band.
+
+        The Ray engine computes the same pairs as a distributed group-by on the band columns
+        and calls :meth:`finish` directly, so the bands never gather on the driver.
+        """
+        return candidate_pairs(keys[self.band_columns()].to_numpy(np.uint64))
+
+    def finish(self, keys: pd.DataFrame, i: np.ndarray, j: np.ndarray) -> Decision:
+        """The decision from candidate pairs: verify them, cluster, drop all but the first.
+
+        ``keys`` in ``_row`` order; ``i``/``j`` index its rows.
+        """
+        settings = self.resolved()
         if self.verify and len(i):
             sk = keys[[c for c in keys if c.startswith("sketch_")]].to_numpy(np.uint64)
             close = sketch_similarity(sk[i], sk[j], self.num_perm) >= self.threshold

@@ -276,7 +276,7 @@ def sketch(sig: np.ndarray) -> np.ndarray:
     low = np.zeros((n, width), dtype=np.uint64)
     low[:, :p] = sig & np.uint32((1 << SKETCH_BITS) - 1)
     shifts = (np.arange(per_word, dtype=np.uint64) * _U64(SKETCH_BITS))
-    return np.bitwise_or.reduce(low.reshape(n, -1, per_word) << shifts, axis=2)
+    return np.bitwise_or.reduce(low.reshape(n, width // per_word, per_word) << shifts, axis=2)
 
 
 def sketch_similarity(a: np.ndarray, b: np.ndarray, num_perm: int) -> np.ndarray:
