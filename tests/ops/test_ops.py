@@ -72,3 +72,44 @@ def test_every_registered_operator_keeps_the_row_invariant():
         assert set(out.id).isdisjoint(r.id for r in rejects), name
         assert set(out.id) | {r.id for r in rejects} == set(t.id), name
         assert all(r.step == name and r.reason for r in rejects), name
+
+
+@pytest.mark.parametrize("policy", ["drop_all", "majority", "keep_first"])
+def test_dedup_exact_decision_matches_a_plain_python_reading_of_the_policy(policy):
+    """Random groups and labels (ties, single rows, missing labels) against the rules as
+    written: keep a group's first row; on conflicting labels drop all, keep the first row of
+    the strictly most frequent label, or keep the first row."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    texts = [f"text {rng.randrange(60)}" for _ in range(400)]
+    labels = [rng.choice(["pos", "neg", "mid", None]) if rng.random() < 0.3 else "pos"
+              for _ in texts]
+    table = pd.DataFrame({"id": [f"r{i}" for i in range(len(texts))], "text": texts,
+                          "label": labels})
+    out, rejects, stats = run_step(DedupExact(conflicts=policy), table)
+    groups: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        groups.setdefault(text, []).append(i)
+    expected_kept, expected = [], {}
+    for rows in groups.values():
+        counts = Counter("<missing>" if labels[i] is None else labels[i] for i in rows)
+        keep = rows[0]
+        if len(counts) > 1:
+            if policy == "drop_all":
+                keep = None
+            elif policy == "majority":
+                (top, n), *rest = counts.most_common()
+                tie = any(m == n for _, m in rest)
+                keep = None if tie else next(i for i in rows if (labels[i] or "<missing>") == top)
+            names = ",".join(sorted(counts))
+        for i in rows:
+            if i == keep:
+                expected_kept.append(i)
+            elif len(counts) > 1:  # whatever the policy, a dropped row of such a group says why
+                expected[f"r{i}"] = ("label_conflict", f"labels={names}")
+            else:
+                expected[f"r{i}"] = ("duplicate", f"duplicate_of=r{rows[0]}")
+    assert list(out["id"]) == [f"r{i}" for i in sorted(expected_kept)]
+    assert {r.id: (r.reason, r.detail) for r in rejects} == expected

@@ -24,6 +24,8 @@ from thresher.ops import Decision, GlobalOp, Operator
 
 __all__ = ["EngineResult", "PassOutput", "ShardEngine", "slice_decision"]
 
+TRIM_EVERY = 20  # pieces between returns of freed heap pages to the system (1M rows)
+
 
 @dataclass
 class PassOutput:
@@ -82,7 +84,9 @@ class ShardEngine:
         for step in plan_passes(ops):
             kept: list[Piece] = []
             signatures: list[Any] = []
-            for out in self.run_pass(ops, step, current, decision, work):
+            for n, out in enumerate(self.run_pass(ops, step, current, decision, work), 1):
+                if n % TRIM_EVERY == 0:
+                    release_memory()  # parsing leaves the reader's heap fragmented
                 for i, part in out.partials.items():
                     partials[i].merge(part)
                     seconds[i] += out.seconds.get(i, 0.0)
@@ -98,6 +102,7 @@ class ShardEngine:
                 decision = self.decide(ops[step.sign], signatures)
                 infos[step.sign] = decision.info
                 seconds[step.sign] += time.perf_counter() - start
+                release_memory()  # the decision's scratch arrays, before the next pass reads
         stats = [partials[i].stats(op.name, infos.get(i), seconds[i]) for i, op in enumerate(ops)]
         return EngineResult(list(current), rejects, stats)
 
@@ -127,6 +132,21 @@ class ShardEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def release_memory() -> None:
+    """Hand freed heap pages back to the system (glibc keeps them otherwise; measured: about
+    100 MB of a 3M-row driver's peak). A no-op where there is no glibc."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def decide(op: GlobalOp, signatures: list[Any]) -> Decision:

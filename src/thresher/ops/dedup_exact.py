@@ -54,64 +54,67 @@ class DedupExact(GlobalOp):
                                    count=len(batch["text"]))}
 
     def decide(self, keys: pd.DataFrame) -> Decision:
+        # Everything as integer arrays (about 50 bytes a row at the peak, for millions of rows
+        # on the driver): group numbers in order of first appearance, label codes, and one
+        # int64 per (group, label) pair.
         table = keys.reset_index(drop=True)
-        codes = pd.Series(pd.factorize(table["key"])[0])  # group numbers: cheaper than hashes
-        has_label = "label" in table
-        # labels as small integers too; their names are only needed for conflicting groups
-        label_codes, label_names = (pd.factorize(table["label"]) if has_label
-                                    else (np.zeros(len(table), dtype=np.int64), [""]))
-        label_names = [str(name) for name in label_names]
-        labels = pd.Series(label_codes)
-        pairs = pd.DataFrame({"g": codes, "l": labels}).drop_duplicates()
-        n_labels = pairs.groupby("g").size()
-        conflict = pd.Series(n_labels.to_numpy()[codes.to_numpy()] > 1)
-        keep = self._keep_mask(pd.DataFrame({"label": labels}), codes, conflict)
-        first_pos = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=np.int64)
-        firsts = np.flatnonzero(~codes.duplicated().to_numpy())
-        first_pos[codes.to_numpy()[firsts]] = firsts
-        dropped = np.flatnonzero(~keep.to_numpy())
+        codes = pd.factorize(table["key"])[0].astype(np.int64)
+        if "label" in table:
+            labels, names = pd.factorize(table["label"], use_na_sentinel=False)
+            labels = labels.astype(np.int64)
+        else:
+            labels, names = np.zeros(len(table), dtype=np.int64), [""]
+        label_names = ["<missing>" if pd.isna(name) else str(name) for name in names]
+        groups, n_names = int(codes.max()) + 1 if len(codes) else 0, max(len(label_names), 1)
+        # factorize numbers groups as they first appear: a row opens its group when its number
+        # exceeds every number before it
+        seen_before = np.maximum.accumulate(np.r_[np.int64(-1), codes[:-1]])
+        is_first = codes > seen_before
+        first_pos = np.flatnonzero(is_first)  # group g's first row is first_pos[g]
+        pair, pair_first, pair_count = np.unique(codes * n_names + labels, return_index=True,
+                                                 return_counts=True)
+        pair_group = pair // n_names
+        n_labels = np.bincount(pair_group, minlength=groups)
+        conflict = n_labels[codes] > 1
+        keep = is_first if self.conflicts == "keep_first" else is_first & ~conflict
+        if self.conflicts == "majority":
+            keep |= self._first_of_majority(len(codes), pair_group, pair_first, pair_count,
+                                            n_labels)
+        dropped = np.flatnonzero(~keep)
         # ids only of the rows a dropped row points at: the id column may be Arrow-backed,
         # and a NumPy copy of all of it would be one Python string per row
-        pointed = np.unique(first_pos[codes.to_numpy()[dropped]])
+        pointed = np.unique(first_pos[codes[dropped]])
         ids = dict(zip(pointed.tolist(), table["id"].take(pointed).astype(str).tolist()))
         # label sets only for conflicting groups: they are few, and strings cost memory
-        conflicting = pairs[pairs["g"].isin(np.unique(codes.to_numpy()[conflict.to_numpy()]))]
         label_sets: dict[int, str] = {}
-        named = pd.DataFrame({"g": conflicting["g"].to_numpy(),
-                              "l": np.asarray(label_names, dtype=object)[conflicting["l"].to_numpy()]})
-        for g, label in named.sort_values(["g", "l"]).itertuples(index=False):
-            label_sets[g] = f"{label_sets[g]},{label}" if g in label_sets else str(label)
+        in_conflict = n_labels[pair_group] > 1
+        for g, label in sorted(zip(pair_group[in_conflict].tolist(),
+                                   (label_names[k] for k in (pair % n_names)[in_conflict]))):
+            label_sets[g] = f"{label_sets[g]},{label}" if g in label_sets else label
         rows = table["_row"].to_numpy()
-        group_of, is_conflict = codes.to_numpy(), conflict.to_numpy()
         decision = Decision()
         decision.drop = {
-            int(rows[i]): ("label_conflict", f"labels={label_sets[group_of[i]]}")
-            if is_conflict[i] else ("duplicate", f"duplicate_of={ids[first_pos[group_of[i]]]}")
-            for i in dropped
+            int(rows[i]): ("label_conflict", f"labels={label_sets[codes[i]]}")
+            if conflict[i] else ("duplicate", f"duplicate_of={ids[first_pos[codes[i]]]}")
+            for i in dropped.tolist()
         }
-        sizes = codes.value_counts()
         decision.info = {
-            "duplicate_groups": int((sizes > 1).sum()),
+            "duplicate_groups": int((np.bincount(codes, minlength=groups) > 1).sum()),
             "conflict_groups": int((n_labels > 1).sum()),
             "conflicts": self.conflicts,
         }
         return decision
 
-    def _keep_mask(self, table: pd.DataFrame, keys: pd.Series, conflict: pd.Series) -> pd.Series:
-        first = ~keys.duplicated(keep="first")
-        if self.conflicts == "keep_first":
-            return first
-        if self.conflicts == "drop_all":
-            return first & ~conflict
-        return (first & ~conflict) | (conflict & self._first_of_majority(table, keys))
-
     @staticmethod
-    def _first_of_majority(table: pd.DataFrame, keys: pd.Series) -> pd.Series:
-        """True on the first row of each group's strictly most frequent label."""
-        counts = pd.DataFrame({"key": keys, "label": table["label"]}).value_counts()
-        top = counts[counts == counts.groupby(level="key").transform("max")]
-        n_top = top.groupby(level="key").size()
-        winners = top.reset_index().drop_duplicates("key").set_index("key")["label"]
-        winners = winners[n_top[winners.index] == 1]  # a tie has no winner: the group goes
-        is_winner = table["label"] == keys.map(winners)
-        return is_winner & ~(keys.where(is_winner).duplicated() & is_winner)
+    def _first_of_majority(n: int, pair_group: np.ndarray, pair_first: np.ndarray,
+                           pair_count: np.ndarray, n_labels: np.ndarray) -> np.ndarray:
+        """True on the first row of each conflicting group's strictly most frequent label
+        (a tie has no winner: the whole group goes). Pairs are sorted by group."""
+        starts = np.flatnonzero(np.r_[True, pair_group[1:] != pair_group[:-1]])
+        top = np.maximum.reduceat(pair_count, starts)  # every group has a pair: one per group
+        at_top = pair_count == top[pair_group]
+        ties = np.bincount(pair_group[at_top], minlength=len(n_labels))
+        winner = at_top & (ties[pair_group] == 1) & (n_labels[pair_group] > 1)
+        keep = np.zeros(n, dtype=bool)
+        keep[pair_first[winner]] = True
+        return keep
