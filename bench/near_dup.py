@@ -20,7 +20,8 @@ Speed: docs/s of the whole path from raw text to clusters (shingling, hashing, L
 components), best of ``--repeats``, as wall time and as CPU time of the process (steadier on a
 shared machine). datasketch runs MinHash.bulk with xxh32 as hash function (faster than its
 default sha1) and an insertion session, in one process (it has no parallel mode); thresher
-runs in one process and in two (a warm pool of 2 workers, then ``decide`` in the parent).
+runs in one process and in two (a warm pool of 2 workers holding the operator, as the local
+engine's workers do, then ``decide`` in the parent).
 
     .venv/bin/python bench/near_dup.py --docs 2000 --repeats 3
 """
@@ -177,13 +178,27 @@ def run_thresher(op: DedupNear, table: pd.DataFrame, pool=None) -> np.ndarray:
     """Row -> cluster representative row, through the operator's two halves."""
     chunks = [{"text": table["text"].iloc[s:s + BATCH].tolist()}
               for s in range(0, len(table), BATCH)]
-    parts = map(op.signature_batch, chunks) if pool is None else pool.map(op.signature_batch,
-                                                                          chunks)
+    parts = map(op.signature_batch, chunks) if pool is None else pool.map(_sign, chunks)
     keys = pd.concat([pd.DataFrame(k) for k in parts], ignore_index=True)
     keys["_row"] = range(len(table))
     keys["id"] = table["id"].to_numpy()
     cluster = op.decide(keys).columns["cluster"]
     return pd.Index(table["id"]).get_indexer(cluster)
+
+
+_WORKER_OP: DedupNear | None = None  # a worker's operator, set once when the pool starts
+
+
+def _start_worker(op: DedupNear) -> None:
+    """As the local engine does: the operator goes to each worker once and stays there, so its
+    MinHash scratch buffer is allocated once, not per task."""
+    global _WORKER_OP
+    _WORKER_OP = op
+
+
+def _sign(chunk: dict) -> dict:
+    assert _WORKER_OP is not None
+    return _WORKER_OP.signature_batch(chunk)
 
 
 def run_datasketch(table: pd.DataFrame, threshold: float, num_perm: int, tokens: str,
@@ -298,8 +313,9 @@ def main() -> None:
     settings = op.resolved()
     results = []
     print(HEADER)
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        pool.map(op.signature_batch, [{"text": ["warm up"]}] * 2)
+    with multiprocessing.get_context("fork").Pool(2, initializer=_start_worker,
+                                                  initargs=(op,)) as pool:
+        pool.map(_sign, [{"text": ["warm up"]}] * 2)
         warm = build("en-sst2", ["a warm up text", "another one"], 0.0, 0)
         run_thresher(op, warm)  # imports and caches, outside the timings
         run_datasketch(warm, op.threshold, op.num_perm, op.tokens, op.ngram, 1)

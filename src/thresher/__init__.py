@@ -21,6 +21,7 @@ from thresher.errors import (
 from thresher.inspect import InspectReport, inspect
 from thresher.io import ReadResult, SourceInfo, read_source
 from thresher.pipeline import RunResult, run
+from thresher.predict import predict
 from thresher.recipe import Recipe, load_recipe, parse_recipe
 
 
@@ -31,6 +32,7 @@ _LAZY = {
     "build_report": "thresher.report",
     "demo_recipe": "thresher.demo",
     "evaluate_run": "thresher.evaluate",
+    "export_onnx": "thresher.export",
     "load_classifier": "thresher.train",
     "train_run": "thresher.train",
 }
@@ -54,10 +56,12 @@ __all__ = [
     "build_report",
     "demo_recipe",
     "evaluate_run",
+    "export_onnx",
     "inspect",
     "load_classifier",
     "load_recipe",
     "parse_recipe",
+    "predict",
     "read_source",
     "run",
     "train_run",

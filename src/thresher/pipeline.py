@@ -135,7 +135,9 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     from thresher.io import stream
 
     start = time.perf_counter()
-    options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k != "path" and v is not None}
+    # text_pair is a column the rows keep, not a reader option
+    options = {k: v for k, v in dataclasses.asdict(recipe.input).items()
+               if k not in ("path", "text_pair") and v is not None}
     info, chunks = stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
                                       stream_above=stream.STREAM_ABOVE, **options)
     external = recipe.split.decontaminate if recipe.split is not None else None

@@ -29,6 +29,7 @@ class InputSpec:
     label: str | None = None
     id: str | None = None
     format: str | None = None  # csv, tsv, jsonl, json, parquet, txt, folder, conll, hf
+    text_pair: str | None = None  # sentence pairs: the column of each row's second text
     encoding: str | None = None  # detected when omitted
 
 
@@ -117,6 +118,7 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
     seed = raw.get("seed", 13)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise RecipeError(f"seed must be an integer, got {seed!r}", where=f"{where}: seed")
+    _check_pair(raw, task, where)
     return Recipe(
         task=task,
         input=_input(raw.get("input"), base_dir, where),
@@ -155,7 +157,7 @@ def _steps(section: Any, task: str, where: str) -> tuple[StepSpec, ...]:
         name, settings = _step_item(item, f"{where}: steps[{i}]")
         here = f"{where}: steps[{i}] {name}"
         cls = OPERATORS[name]
-        if task not in cls.tasks:
+        if _data_task(task) not in cls.tasks:
             raise RecipeError(f"step '{name}' does not apply to task {task!r}", where=here)
         spec = StepSpec(name, check_settings(cls, settings, here))
         _run_check(spec.build(), here)
@@ -220,18 +222,34 @@ def _check_split(spec: SplitSpec, where: str, base_dir: Path | None = None) -> S
     return dataclasses.replace(spec, decontaminate=str(path))
 
 
+def _data_task(task: str) -> str:
+    """Multilabel rows have the classification columns, so classification steps apply."""
+    return "classification" if task == "multilabel" else task
+
+
+def _check_pair(raw: dict[str, Any], task: str, where: str) -> None:
+    section = raw.get("input")
+    pair = section.get("text_pair") if isinstance(section, dict) else None
+    if pair is None:
+        return
+    if task == "ner":
+        raise RecipeError("text_pair does not apply to task 'ner'",
+                          where=f"{where}: input.text_pair",
+                          fix="remove text_pair, or use task: classification or multilabel")
+    if not section.get("text"):
+        raise RecipeError("text_pair needs the first text's column named too",
+                          where=f"{where}: input.text_pair",
+                          fix=f"add `text: <column>` next to `text_pair: {pair}`")
+
+
 def _train(raw: dict[str, Any], task: str, where: str) -> Any:
     if "train" not in raw:
         return None
     if "split" not in raw:
         raise RecipeError("training needs a split section", where=f"{where}: train",
                           fix="add `split: {validation: 0.1, test: 0.1}`")
-    if task != "classification":
-        raise RecipeError(f"fine-tuning for task {task!r} is not available in this version",
-                          where=f"{where}: train",
-                          fix="remove the train and evaluate sections to prepare the data only")
     from thresher.train import TrainConfig
 
     config = TrainConfig(**check_settings(TrainConfig, raw["train"], f"{where}: train"))
-    config.validate()
+    config.validate().check_task(task)
     return config

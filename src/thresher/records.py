@@ -29,7 +29,7 @@ __all__ = [
     "rejects_frame",
 ]
 
-TASKS = ("classification", "ner")
+TASKS = ("classification", "multilabel", "ner")  # multilabel rows: the classification columns
 
 REJECT_COLUMNS = ["id", "step", "reason", "detail", "source", "record"]
 

@@ -12,11 +12,22 @@ from thresher.recipe import parse_recipe
 __all__ = ["evaluate", "report", "train"]
 
 
-def train(run_dir: str | Path, config: Any = None, *, progress: bool = False) -> Any:
-    """Fine-tune on ``run_dir/data``; ``config`` defaults to the recipe's train section."""
+def train(run_dir: str | Path, config: Any = None, *, progress: bool = False,
+          fresh: bool = False) -> Any:
+    """Fine-tune on ``run_dir/data``; ``config`` defaults to the recipe's train section.
+
+    Training resumes from the run's last checkpoint when one matches the settings and data;
+    ``fresh`` deletes the checkpoints first, so that training starts from the beginning.
+    """
     from thresher.train import train_run
 
     run_dir = _existing_run(run_dir)
+    if fresh:
+        import shutil
+
+        from thresher.train.checkpoint import CHECKPOINTS
+
+        shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
     if config is None:
         recipe = parse_recipe(_manifest(run_dir).get("recipe", {}), where=f"{run_dir}/manifest.json")
         if recipe.train is None:

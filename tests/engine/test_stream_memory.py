@@ -64,6 +64,6 @@ def test_a_100_mb_jsonl_runs_in_bounded_memory(tmp_path: Path):
     # MiB. Measured 570 on an idle machine and 811-858 while other jobs slowed the workers (the
     # driver then holds more finished shards' keys and pending chunks); read whole, 1,300.
     assert peak["driver"] < 1000, peak
-    assert peak["worker"] < 400, peak  # measured: 190
+    assert peak["worker"] < 400, peak  # measured: 190 (any fork of the big driver shows here)
     kept = pd.read_parquet(tmp_path / "out" / "data" / "all.parquet", columns=["id"])
     assert len(kept) == rows - rows // 50 and kept["id"].is_unique

@@ -50,7 +50,8 @@ def test_binary_metrics_match_hand_computed_values() -> None:
     assert m["macro_f1"] == pytest.approx((2 / 3 + 1 / 2) / 2)
     assert m["weighted_f1"] == pytest.approx((2 * 1 / 2 + 3 * 2 / 3) / 5)
     assert m["micro_f1"] == pytest.approx(3 / 5)
-    assert m["confusion_matrix"] == {"labels": BINARY_LABELS, "matrix": [[1, 1], [1, 2]]}
+    assert m["confusion_matrix"] == {"labels": BINARY_LABELS, "matrix": [[1, 1], [1, 2]],
+                                     "normalized": [[1 / 2, 1 / 2], [1 / 3, 2 / 3]]}
     # Positive rows score 0.7, 0.4, 0.9 against negatives 0.1, 0.6: 5 of 6 pairs ordered right.
     assert m["roc_auc"] == pytest.approx(5 / 6)
     # Ranked 0.9 P, 0.7 P, 0.6 N, 0.4 P: precision 1, 1, 3/4 at each recall step of 1/3.

@@ -126,7 +126,7 @@ def test_evaluate_run_writes_metrics_and_plots(evaluated: tuple[Path, dict]) -> 
     assert comparison["delta"] == pytest.approx(test["accuracy"] - baseline["accuracy"])
     assert comparison["macro_f1"]["model"] == test["macro_f1"]
     assert comparison["mcnemar"]["n"] == 30 and 0 <= comparison["mcnemar"]["p_value"] <= 1
-    assert set(metrics["plots"]) == {"confusion_matrix", "roc", "pr", "training_curves"}
+    assert set(metrics["plots"]) == {"confusion_matrix", "roc", "pr", "reliability", "training_curves"}
     for relative in metrics["plots"].values():
         assert (run / relative).read_bytes()[:4] == b"\x89PNG"
     assert not list(run.rglob(".tmp-*")), "a temporary file was left behind"
@@ -202,6 +202,7 @@ def test_without_baseline_or_history(tmp_path: Path) -> None:
     metrics = evaluate_run(run, split="validation", loader=load)
     assert metrics["baseline"] is None and metrics["comparison"] is None
     assert metrics["history"] == [] and "training_curves" not in metrics["plots"]
+    assert metrics["compare"] is None
     assert list(metrics["splits"]) == ["validation"]
 
 
@@ -217,3 +218,74 @@ def test_default_loader_is_thresher_train_load_classifier(tmp_path: Path, monkey
     monkeypatch.setattr(thresher.train, "load_classifier", fake, raising=False)
     evaluate_run(make_run(tmp_path))
     assert calls == ["model", "baseline"]
+
+
+def test_compare_with_an_earlier_run_on_the_same_rows(tmp_path: Path) -> None:
+    earlier = make_run(tmp_path / "a")
+    before = evaluate_run(earlier, loader=load)
+    later = make_run(tmp_path / "b")
+    train = pd.read_parquet(later / "data" / "train.parquet")
+    MajorityClassifier(train["label"]).save(later / "model")  # a different model, the same rows
+    metrics = evaluate_run(later, loader=load, compare=earlier)
+    found = metrics["compare"]
+    assert found["same_rows"] is True and found["note"] is None
+    assert found["this"] == {"path": str(later), "split": "test", "rows": 30}
+    assert found["other"] == {"path": str(earlier), "split": "test", "rows": 30}
+    rows = {row["metric"]: row for row in found["metrics"]}
+    accuracy = rows["accuracy"]
+    assert accuracy["this"] == metrics["splits"]["test"]["accuracy"] == pytest.approx(0.5)
+    assert accuracy["other"] == before["splits"]["test"]["accuracy"]
+    assert accuracy["delta"] == pytest.approx(accuracy["this"] - accuracy["other"])
+    for side in ("this", "other"):
+        low, high = accuracy[f"{side}_ci"]
+        assert low < accuracy[side] < high
+    mcnemar = found["paired"]["mcnemar"]
+    assert mcnemar["n"] == 30 and mcnemar["better"] == "b" and mcnemar["b"] == str(earlier)
+    delta = found["paired"]["delta_ci"]["accuracy"]
+    assert delta["delta"] == pytest.approx(accuracy["delta"]) and delta["low"] <= delta["delta"] <= delta["high"]
+    assert _strict_load(later / "metrics.json")["compare"] == json.loads(json.dumps(found))
+
+
+def test_compare_with_a_run_over_other_rows_says_so(tmp_path: Path) -> None:
+    earlier = make_run(tmp_path / "a")
+    evaluate_run(earlier, loader=load)
+    later = make_run(tmp_path / "b", test=_rows(24, random.Random(99)))
+    found = evaluate_run(later, loader=load, compare=earlier)["compare"]
+    ids = [set(pd.read_parquet(run / "predictions.parquet")["id"]) for run in (later, earlier)]
+    assert found["same_rows"] is False and found["paired"] is None
+    assert found["note"] == (f"the runs scored different rows (24 here, 30 in {earlier}, "
+                             f"{len(ids[0] & ids[1])} ids in common): no paired test; "
+                             "compare the intervals instead")
+    assert all(row["this_ci"] and row["other_ci"] for row in found["metrics"][:2])
+
+
+def test_compare_with_an_unevaluated_run_fails_before_writing(tmp_path: Path) -> None:
+    earlier = make_run(tmp_path / "a")
+    later = make_run(tmp_path / "b")
+    with pytest.raises(DataError) as caught:
+        evaluate_run(later, loader=load, compare=earlier)
+    assert str(caught.value) == (f"{earlier}: not an evaluated run (no metrics.json). "
+                                 f"run `thresher evaluate {earlier}` first.")
+    assert not (later / "metrics.json").exists()
+
+
+def test_cli_evaluate_and_report_compare(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from thresher.cli.main import main
+    from thresher.train import BaselineClassifier
+
+    runs = []
+    for name, rows in (("a", 40), ("b", 80)):  # two real baseline models, the same test rows
+        run = make_run(tmp_path / name, baseline=False)
+        train = pd.read_parquet(run / "data" / "train.parquet").head(rows)
+        BaselineClassifier().fit(train["text"], train["label"]).save(run / "model")
+        (run / "manifest.json").write_text(json.dumps({"recipe": {"name": name}, "steps": []}))
+        runs.append(run)
+    assert main(["evaluate", str(runs[0])]) == 0
+    assert main(["evaluate", str(runs[1]), "--compare", str(runs[0])]) == 0
+    out = capsys.readouterr().out
+    assert f"compared with {runs[0]}" in out and "same rows: McNemar p =" in out
+    assert main(["report", str(runs[1]), "--compare", str(runs[0])]) == 0
+    html = (runs[1] / "report.html").read_text(encoding="utf-8")
+    assert '<table id="compare-table"' in html and "McNemar p-value (paired, same rows)" in html
+    assert main(["evaluate", str(runs[1]), "--compare", str(tmp_path / "nowhere")]) == 2
+    assert "not a run folder (no manifest.json)" in capsys.readouterr().err

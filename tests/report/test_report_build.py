@@ -222,3 +222,45 @@ def test_an_unwritable_report_path_is_an_output_error(run_dir: Path) -> None:
     (run_dir / "report.html").mkdir()  # a folder where the page should go: os.replace fails
     with pytest.raises(OutputError, match=re.escape(f"{run_dir / 'report.html'}: cannot write")):
         build_report(run_dir)
+
+
+def _with_intervals_calibration_and_compare(metrics: dict) -> dict:
+    test, base = metrics["splits"]["test"], metrics["baseline"]["splits"]["test"]
+    test["confidence_intervals"] = {"accuracy": {"estimate": 0.8222, "low": 0.7111, "high": 0.9111}}
+    base["confidence_intervals"] = {"accuracy": {"estimate": 0.7333, "low": 0.6, "high": 0.8444}}
+    test["calibration"] = {"ece": 0.0712, "mce": 0.2101, "method": "top-label, 10 equal-width bins"}
+    base["calibration"] = {"ece": 0.1523, "mce": 0.3, "method": "top-label, 10 equal-width bins"}
+    metrics["comparison"]["delta_ci"] = {"accuracy": {"delta": 0.0889, "low": 0.0222, "high": 0.1556}}
+    metrics["compare"] = {
+        "this": {"path": "runs/new", "split": "test", "rows": 45},
+        "other": {"path": "runs/old", "split": "test", "rows": 40},
+        "metrics": [{"metric": "accuracy", "this": 0.8222, "this_ci": [0.7111, 0.9111], "other": 0.75,
+                     "other_ci": [0.6, 0.875], "delta": 0.0722}],
+        "same_rows": False, "paired": None,
+        "note": "the runs scored different rows (45 here, 40 in runs/old, 38 ids in common): no paired test",
+    }
+    return metrics
+
+
+def test_report_shows_intervals_calibration_and_the_earlier_run(tmp_path: Path) -> None:
+    html = _html(write_run(tmp_path / "run", metrics=_with_intervals_calibration_and_compare(metrics_doc())))
+    table = _table(html, "metrics")
+    assert "<th class=\"n\">model 95% CI</th>" in table
+    assert _cells("Accuracy", table) == ["0.822", "[0.711, 0.911]", "0.733", "[0.600, 0.844]", "+0.089"]
+    assert _cells("Macro F1", table) == ["0.820", "", "0.731", "", "+0.089"]  # no interval stored
+    assert _cells("Model − baseline accuracy, paired 95% CI", table) == ["[+0.022, +0.156]"]
+    # ECE: lower is better, so the model's smaller error is shown as a gain (green)
+    ece = re.search(r"<tr><td>Calibration error \(ECE\)</td>.*?</tr>", table, re.S).group(0)
+    assert '<td class="n pos">-0.081</td>' in ece
+    calibration = _table(html, "calibration-table")
+    assert _cells("model", calibration) == ["0.071", "0.210", "top-label, 10 equal-width bins"]
+    compare = _table(html, "compare-table")
+    assert _cells("Accuracy", compare) == ["0.822", "[0.711, 0.911]", "0.750", "[0.600, 0.875]", "+0.072"]
+    assert "McNemar" not in compare
+    assert "no paired test</p>" in html and "<code>runs/old</code>" in html
+    assert '<a href="#compare">Earlier run</a>' in html
+
+
+def test_report_without_intervals_keeps_the_plain_table(run_dir: Path) -> None:
+    html = _html(run_dir)
+    assert "95% CI" not in html and 'id="compare"' not in html and 'id="calibration"' not in html

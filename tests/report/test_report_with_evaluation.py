@@ -72,18 +72,39 @@ def test_report_matches_the_evaluation_output(tmp_path: Path) -> None:
     cells = re.findall(r"<td[^>]*>(.*?)</td>", accuracy)
     baseline = metrics["baseline"]["splits"]["test"]["accuracy"]
     delta = test["accuracy"] - baseline
-    assert cells == [f"{test['accuracy']:.3f}", f"{baseline:.3f}", f"{delta:+.3f}"]
+    ci = test["confidence_intervals"]["accuracy"]
+    base_ci = metrics["baseline"]["splits"]["test"]["confidence_intervals"]["accuracy"]
+    assert cells == [f"{test['accuracy']:.3f}", f"[{ci['low']:.3f}, {ci['high']:.3f}]",
+                     f"{baseline:.3f}", f"[{base_ci['low']:.3f}, {base_ci['high']:.3f}]",
+                     f"{delta:+.3f}"]
     assert f"({test['n']} rows)" in html
     images = set(re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html))
     assert images == {
         "Rows per label and split",
         "Text length per split",
         "Training curves",
-        "Confusion matrix",
+        "Confusion matrix: counts and normalised by true label",
         "ROC curves",
         "Precision-recall curves",
+        "Reliability diagram",
     }
     assert len(re.findall(r'<table id="worst">.*?</table>', html, re.S)) == 1
     for example in metrics["worst_examples"][:3]:
         assert example["predicted"] in html
     assert '<th>Model</th><td class="text">keywords</td>' in html
+
+
+def test_report_compare_with_an_earlier_run_on_the_same_rows(tmp_path: Path) -> None:
+    earlier, _ = _evaluated_run(tmp_path / "earlier")
+    later, metrics = _evaluated_run(tmp_path / "later")
+    assert metrics["compare"] is None  # evaluate ran without --compare
+    html = build_report(later, compare=earlier).read_text(encoding="utf-8")
+    compare = re.search(r'<table id="compare-table".*?</table>', html, re.S).group(0)
+    accuracy = metrics["splits"]["test"]["accuracy"]
+    row = re.search(r"<tr><td>Accuracy</td>(.*?)</tr>", compare, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+    assert cells[0] == cells[2] == f"{accuracy:.3f}" and cells[4] == "+0.000"  # the same model twice
+    assert re.search(r"McNemar p-value \(paired, same rows\)</td><td [^>]*>1.000</td>", compare)
+    assert "Difference in accuracy, paired 95% CI" in compare
+    assert 'id="compare-note"' not in html
+    assert "Reliability diagram" in html and '<table id="calibration-table"' in html

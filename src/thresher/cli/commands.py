@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["demo", "evaluate", "inspect", "report", "run", "train"]
+__all__ = ["demo", "evaluate", "export", "inspect", "predict", "report", "run", "train"]
 
 console = Console(stderr=False, highlight=False)
 
@@ -35,24 +35,106 @@ def run(recipe: Path, out: Path, *, engine: str = "local", num_proc: int | None 
     _print_run(result, time.perf_counter() - start)
 
 
-def train(run_dir: Path) -> None:
+def train(run_dir: Path, *, fresh: bool = False) -> None:
     from thresher.stages import train as train_stage
+    from thresher.train.distributed import is_main_process
 
-    result = train_stage(run_dir, progress=True)
-    console.print(f"model written to {run_dir / 'model'} ({getattr(result, 'seconds', 0):.0f} s)")
+    result = train_stage(run_dir, progress=True, fresh=fresh)
+    if is_main_process():  # under accelerate launch / torchrun, one process reports
+        console.print(f"model written to {run_dir / 'model'} "
+                      f"({getattr(result, 'seconds', 0):.0f} s)")
 
 
-def evaluate(run_dir: Path, split: str) -> None:
+def evaluate(run_dir: Path, split: str, compare: Path | None = None) -> None:
+    from thresher.evaluate import evaluate_run
     from thresher.stages import evaluate as evaluate_stage
 
-    metrics = evaluate_stage(run_dir, split, progress=True)
+    if compare is None:
+        metrics = evaluate_stage(run_dir, split, progress=True)
+    else:  # the stage takes no comparison; the library function does
+        metrics = evaluate_run(_run_folder(run_dir), split=split, progress=True,
+                               compare=_run_folder(compare))
     _print_metrics(metrics, split)
+    if metrics.get("compare"):
+        _print_compare(metrics["compare"])
 
 
-def report(run_dir: Path) -> None:
+def report(run_dir: Path, compare: Path | None = None) -> None:
+    from thresher.report import build_report
     from thresher.stages import report as report_stage
 
-    console.print(f"report: {report_stage(run_dir)}")
+    if compare is None:
+        console.print(f"report: {report_stage(run_dir)}")
+    else:
+        console.print(f"report: {build_report(_run_folder(run_dir), compare=_run_folder(compare))}")
+
+
+def predict(run_dir: Path, input: str, *, output: Path | None, **options: Any) -> None:
+    from thresher.predict import predict as predict_rows
+
+    output = output or Path(run_dir) / "predict" / f"{Path(input).stem or 'input'}.parquet"
+    table = predict_rows(run_dir, input, output=output, progress=True, **options)
+    skipped = table.attrs.get("skipped") or {}
+    note = f"; skipped {sum(skipped.values())} ({_reasons(skipped)})" if skipped else ""
+    console.print(f"predicted {len(table):,} rows{note}")
+    counts = table["predicted"].value_counts()
+    console.print("predicted labels: " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    if "label" in table and table["label"].notna().any():
+        labelled = table[table["label"].notna()]
+        right = (labelled["label"].astype(str) == labelled["predicted"]).mean()
+        console.print(f"agreement with the input's labels: {right:.4f} over {len(labelled):,} rows")
+    console.print(f"written to {output}")
+
+
+def export(run_dir: Path, *, onnx: bool, out: Path | None) -> None:
+    from thresher.errors import OutputError
+    from thresher.export import export_onnx
+
+    if not onnx:
+        raise OutputError("no export format chosen", where=str(run_dir), fix="pass --onnx")
+    result = export_onnx(_run_folder(run_dir), out)
+    check = result["check"]
+    console.print(f"ONNX model: {Path(run_dir) / result['onnx']} ({result['file_bytes'] / 1e6:.1f} MB, "
+                  f"opset {result['opset']})")
+    console.print(f"check on {check['rows']} rows of {check['source']}: max |logit difference| "
+                  f"{check['max_abs_diff']:.2e} (tolerance {check['tolerance']:g}), same predictions: "
+                  f"{'yes' if check['same_predictions'] else 'no'}")
+    console.print(f"written: {Path(run_dir) / 'export.json'}")
+
+
+def _run_folder(path: Path) -> Path:
+    from thresher.errors import DataError
+
+    if not (Path(path) / "manifest.json").is_file():
+        raise DataError("not a run folder (no manifest.json)", where=str(path),
+                        fix="create one with `thresher run RECIPE.yaml -o RUN_DIR`")
+    return Path(path)
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    return ", ".join(f"{reason}: {n}" for reason, n in counts.items())
+
+
+def _print_compare(found: dict[str, Any]) -> None:
+    console.print(f"compared with {found['other']['path']}", markup=False, soft_wrap=True)
+    table = Table(title="this run vs the earlier run")
+    for col in ("metric", "this run", "95% CI", "earlier run", "95% CI", "difference"):
+        table.add_column(col, justify="left" if col == "metric" else "right")
+    for row in found["metrics"]:
+        table.add_row(row["metric"], _num(row["this"]), _ci(row["this_ci"]), _num(row["other"]),
+                      _ci(row["other_ci"]), "-" if row["delta"] is None else f"{row['delta']:+.4f}")
+    console.print(table)
+    if found.get("paired"):
+        p = found["paired"]["mcnemar"]["p_value"]
+        acc = found["paired"]["delta_ci"]["accuracy"]
+        console.print(f"same rows: McNemar p = {p:.3g}; accuracy difference, paired 95% CI "
+                      f"[{acc['low']:+.4f}, {acc['high']:+.4f}]")
+    if found.get("note"):
+        console.print(f"note: {found['note']}")
+
+
+def _ci(pair: list[float] | None) -> str:
+    return "-" if not pair else f"[{pair[0]:.4f}, {pair[1]:.4f}]"
 
 
 def demo(out: Path) -> None:
@@ -101,17 +183,26 @@ def _print_run(result: Any, seconds: float) -> None:
 def _print_metrics(metrics: dict[str, Any], split: str) -> None:
     model = metrics.get("splits", {}).get(split, {})
     base = ((metrics.get("baseline") or {}).get("splits") or {}).get(split, {})
-    table = Table(title=f"{split} metrics")
+    table = Table(title=f"{split} metrics (95% bootstrap intervals)")
     table.add_column("metric")
     table.add_column("model", justify="right")
     table.add_column("baseline", justify="right")
     for key in ("accuracy", "macro_f1", "weighted_f1"):
         if key in model:
-            table.add_row(key, _num(model.get(key)), _num(base.get(key)))
+            table.add_row(key, _with_ci(model, key), _with_ci(base, key))
+    ece = [(scores.get("calibration") or {}).get("ece") for scores in (model, base)]
+    if ece[0] is not None:
+        table.add_row("ECE (calibration)", _num(ece[0]), _num(ece[1]))
     console.print(table)
     note = (metrics.get("model") or {}).get("note")
     if note:
         console.print(f"note: {note}")
+
+
+def _with_ci(scores: dict[str, Any], key: str) -> str:
+    found = (scores.get("confidence_intervals") or {}).get(key)
+    text = _num(scores.get(key))
+    return f"{text} [{found['low']:.4f}, {found['high']:.4f}]" if isinstance(found, dict) else text
 
 
 def _num(value: Any) -> str:

@@ -58,24 +58,62 @@ def run(
 
 
 @app.command()
-def train(run_dir: Path = typer.Argument(..., help="An existing run folder.")) -> None:
-    """Fine-tune on a run folder's data with its recipe's train settings."""
-    commands.train(run_dir)
+def train(
+    run_dir: Path = typer.Argument(..., help="An existing run folder."),
+    fresh: bool = typer.Option(False, "--fresh",
+                               help="Ignore the run's checkpoints and train from the start."),
+) -> None:
+    """Fine-tune on a run folder's data with its recipe's train settings (resumes from the last
+    checkpoint of an interrupted run; several processes under `accelerate launch`)."""
+    commands.train(run_dir, fresh=fresh)
 
 
 @app.command()
 def evaluate(
     run_dir: Path = typer.Argument(..., help="An existing run folder with a model."),
     split: str = typer.Option("test", help="test or validation."),
+    compare: Optional[Path] = typer.Option(None, "--compare",
+                                           help="An earlier evaluated run to compare with."),
 ) -> None:
     """Score the run's model and baseline; write metrics.json, predictions and plots."""
-    commands.evaluate(run_dir, split)
+    commands.evaluate(run_dir, split, compare=compare)
 
 
 @app.command()
-def report(run_dir: Path = typer.Argument(..., help="An existing run folder.")) -> None:
+def report(
+    run_dir: Path = typer.Argument(..., help="An existing run folder."),
+    compare: Optional[Path] = typer.Option(None, "--compare",
+                                           help="An earlier evaluated run to compare with."),
+) -> None:
     """Render report.html for a run folder."""
-    commands.report(run_dir)
+    commands.report(run_dir, compare=compare)
+
+
+@app.command()
+def predict(
+    run_dir: Path = typer.Argument(..., help="A run folder with a trained model."),
+    input: str = typer.Option(..., "--input", "-i", help="File to label (CSV, JSONL, Parquet, ...)."),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="OUT.parquet, .csv or .jsonl [default: RUN_DIR/predict/NAME.parquet]."),
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Rows per forward pass."),
+    model: str = typer.Option("model", "--model", help="model (fine-tuned) or baseline."),
+    text: Optional[str] = typer.Option(None, "--text", help="Text column (inferred when omitted)."),
+    label: Optional[str] = typer.Option(None, "--label", help="Label column to carry along."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+) -> None:
+    """Label new data with the run's model: predicted label, confidence, probability per label."""
+    commands.predict(run_dir, input, output=output, batch_size=batch_size, model=model, text=text,
+                     label=label, device=device)
+
+
+@app.command()
+def export(
+    run_dir: Path = typer.Argument(..., help="A run folder with a fine-tuned transformer."),
+    onnx: bool = typer.Option(False, "--onnx", help="Export to ONNX (the one format so far)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write [default: RUN_DIR/model.onnx]."),
+) -> None:
+    """Export the model, check it against torch on real rows, and write export.json."""
+    commands.export(run_dir, onnx=onnx, out=out)
 
 
 @app.command()

@@ -9,6 +9,7 @@ Ray runs give the same rows, rejects and counts, whatever the number of workers.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Iterable, Iterator
@@ -136,17 +137,25 @@ class ShardEngine:
 
 def release_memory() -> None:
     """Hand freed heap pages back to the system (glibc keeps them otherwise; measured: about
-    100 MB of a 3M-row driver's peak). A no-op where there is no glibc."""
-    import ctypes
-    import ctypes.util
+    100 MB of a 3M-row driver's peak). A no-op where the C library has no ``malloc_trim``."""
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Any:
+    # the symbols already loaded into this process, not ctypes.util.find_library: that runs
+    # ldconfig in a subprocess, forking the (large) driver every time
+    import ctypes
+
     try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
+        return None
 
 
 def decide(op: GlobalOp, signatures: list[Any]) -> Decision:

@@ -1,5 +1,6 @@
 """Classification metrics as one JSON-safe dict: accuracy, averaged and per-class scores,
-confusion matrix, ROC AUC and average precision.
+confusion matrix (counts and rows normalised to 1), ROC AUC and average precision (binary; or
+one-vs-rest per label with macro and micro averages).
 
 Undefined numbers (the recall of a label with no rows, the ROC AUC of a split holding one
 label) are ``None``, each with a sentence in ``notes`` saying why; the dict never holds NaN.
@@ -34,7 +35,8 @@ def compute_metrics(y_true: Sequence[str], proba: np.ndarray, labels: list[str])
     other labels' recall). Micro averages run over all labels. A label with rows that is never
     predicted has precision 0 (scikit-learn's ``zero_division=0``). For two labels the positive
     class of ROC AUC and average precision is ``labels[1]``; for more, they are one-vs-rest macro
-    averages over the labels whose curve is defined.
+    averages over the labels whose curve is defined, plus micro averages over every (row, label)
+    cell (``roc_auc_micro``, ``average_precision_micro``).
     """
     labels = [str(label) for label in labels]
     y, proba = _checked(y_true, proba, labels)
@@ -44,7 +46,8 @@ def compute_metrics(y_true: Sequence[str], proba: np.ndarray, labels: list[str])
     result.update(_averages(y, y_pred, labels))
     result["per_class"] = _per_class(y, y_pred, labels, notes)
     matrix = confusion_matrix(y, y_pred, labels=labels)
-    result["confusion_matrix"] = {"labels": labels, "matrix": matrix.astype(int).tolist()}
+    result["confusion_matrix"] = {"labels": labels, "matrix": matrix.astype(int).tolist(),
+                                  "normalized": _row_normalised(matrix)}
     result.update(_ranking_scores(y, proba, labels, result["per_class"], notes))
     result["notes"] = notes
     return result
@@ -80,6 +83,11 @@ def _checked(
             fix="leave out rows whose label the model never saw (evaluate_run does this and counts them)",
         )
     return y, proba
+
+
+def _row_normalised(matrix: np.ndarray) -> list[list[float | None]]:
+    """Each true label's row divided by its count (the diagonal is its recall); None without rows."""
+    return [[float(v / row.sum()) for v in row] if row.sum() else [None] * len(row) for row in matrix]
 
 
 def _averages(y: np.ndarray, y_pred: np.ndarray, labels: list[str]) -> dict[str, float]:
@@ -153,10 +161,14 @@ def _ranking_scores(
                      "and average precision")
     roc = [per_class[label]["roc_auc"] for label in labels if label not in skipped]
     ap = [per_class[label]["average_precision"] for label in labels if label not in skipped]
+    # Micro: every (row, label) cell is one binary decision, so large labels weigh more.
+    onehot = (y[:, None] == np.asarray(labels, dtype=object)[None, :]).ravel()
     return {
         "roc_auc": float(np.mean(roc)) if roc else None,
         "average_precision": float(np.mean(ap)) if ap else None,
         "ranking_average": "one-vs-rest macro",
+        "roc_auc_micro": float(roc_auc_score(onehot, proba.ravel())),
+        "average_precision_micro": float(average_precision_score(onehot, proba.ravel())),
     }
 
 

@@ -1,4 +1,5 @@
-"""The evaluation plots as PNG files: confusion matrix, ROC, precision-recall, training curves.
+"""The evaluation plots as PNG files: confusion matrix, ROC, precision-recall, reliability
+diagram, training curves.
 
 Figures are drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display
 needed) and written atomically. Every function returns the path it wrote.
@@ -19,9 +20,10 @@ from sklearn.metrics import auc, average_precision_score, precision_recall_curve
 from thresher._files import atomic_path
 from thresher._fonts import plot_style
 
-__all__ = ["plot_confusion_matrix", "plot_pr", "plot_roc", "plot_training_curves"]
+__all__ = ["plot_confusion_matrix", "plot_pr", "plot_reliability", "plot_roc", "plot_training_curves"]
 
 MAX_ANNOTATED_LABELS = 20  # beyond this, numbers in the cells become unreadable
+MICRO = "micro-average"
 
 
 def plot_confusion_matrix(matrix: Sequence[Sequence[int]], labels: list[str], path: Path) -> Path:
@@ -66,7 +68,8 @@ def plot_roc(y_true: Sequence[str], proba: np.ndarray, labels: list[str], path: 
         curves = _curves(y_true, proba, labels)
         for name, positive, scores in curves:
             fpr, tpr, _ = roc_curve(positive, scores)
-            ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})")
+            style = {"color": "black", "linestyle": ":"} if name == MICRO else {}
+            ax.plot(fpr, tpr, label=f"{name} (AUC {auc(fpr, tpr):.3f})", **style)
         _finish(ax, ("False positive rate", "True positive rate", "ROC"), "lower right", bool(curves))
         return _save(figure, path)
 
@@ -80,7 +83,8 @@ def plot_pr(y_true: Sequence[str], proba: np.ndarray, labels: list[str], path: P
         for name, positive, scores in curves:
             precision, recall, _ = precision_recall_curve(positive, scores)
             ap = average_precision_score(positive, scores)
-            ax.step(recall, precision, where="post", label=f"{name} (AP {ap:.3f})")
+            style = {"color": "black", "linestyle": ":"} if name == MICRO else {}
+            ax.step(recall, precision, where="post", label=f"{name} (AP {ap:.3f})", **style)
         _finish(ax, ("Recall", "Precision", "Precision-recall"), "lower left", bool(curves))
         return _save(figure, path)
 
@@ -88,7 +92,8 @@ def plot_pr(y_true: Sequence[str], proba: np.ndarray, labels: list[str], path: P
 def _curves(
     y_true: Sequence[str], proba: np.ndarray, labels: list[str]
 ) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(legend name, is-positive mask, scores) per drawable curve; undefined curves are skipped."""
+    """(legend name, is-positive mask, scores) per drawable curve; undefined curves are skipped.
+    With more than two labels, a micro-average over every (row, label) cell comes last."""
     y = np.asarray([str(v) for v in y_true], dtype=object)
     proba = np.asarray(proba, dtype=float)
     labels = [str(label) for label in labels]
@@ -98,6 +103,9 @@ def _curves(
         positive = y == labels[i]
         if positive.any() and not positive.all():  # a curve needs both positives and negatives
             curves.append((labels[i], positive, proba[:, i]))
+    if len(labels) > 2 and curves:
+        onehot = y[:, None] == np.asarray(labels, dtype=object)[None, :]
+        curves.append((MICRO, onehot.ravel(), proba.ravel()))
     return curves
 
 
@@ -109,6 +117,29 @@ def _finish(ax: Axes, titles: tuple[str, str, str], legend_at: str, drawn: bool)
         ax.legend(loc=legend_at, fontsize=8)
     if not drawn:
         ax.text(0.5, 0.5, "undefined: every row has the same label", ha="center", va="center")
+
+
+def plot_reliability(curves: dict[str, dict[str, Any]], path: Path) -> Path:
+    """Reliability diagram: accuracy against mean confidence per bin for each named calibration
+    (see :func:`~thresher.evaluate.calibration.calibration`), and below it rows per bin."""
+    with plot_style():
+        figure = Figure(figsize=(6.5, 7), layout="constrained")
+        top, bottom = figure.subplots(2, 1, height_ratios=[3, 1], sharex=True)
+        top.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect calibration")
+        for offset, (name, found) in enumerate(curves.items()):
+            bins = [b for b in found["bins"] if b["count"]]
+            label = f"{name} (ECE {found['ece']:.3f}, MCE {found['mce']:.3f})"
+            top.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=label)
+            # Side-by-side bars per bin: each curve gets an equal share of the bin's width.
+            share = (found["bins"][0]["upper"] - found["bins"][0]["lower"]) / len(curves)
+            lefts = [b["lower"] + share * offset for b in bins]
+            bottom.bar(lefts, [b["count"] for b in bins], width=share, align="edge", label=name)
+        top.set(xlim=(0, 1), ylim=(0, 1.01), ylabel="Accuracy", title="Reliability (top-label confidence)")
+        top.grid(alpha=0.3)
+        top.legend(loc="upper left", fontsize=8)
+        bottom.set(xlabel="Confidence", ylabel="Rows")
+        bottom.grid(alpha=0.3)
+        return _save(figure, path)
 
 
 def plot_training_curves(history: Sequence[dict[str, Any]], path: Path) -> Path:

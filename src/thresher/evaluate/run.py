@@ -1,5 +1,5 @@
 """Evaluate a run folder: score model/ (and baseline/) on a split, write metrics.json,
-predictions.parquet and plots/.
+predictions.parquet and plots/; optionally compare with an earlier run (``compare``).
 
 Reads ``data/{split}.parquet`` and ``data/validation.parquet``; every file is written
 atomically, so a killed evaluation leaves the previous results or none, never half of them.
@@ -16,10 +16,19 @@ import pandas as pd
 
 from thresher.errors import DataError, ModelError
 from thresher._files import write_json, write_parquet
-from thresher.evaluate.plots import plot_confusion_matrix, plot_pr, plot_roc, plot_training_curves
+from thresher.evaluate.bootstrap import paired_bootstrap_delta
+from thresher.evaluate.compare import ScoredRun, compare_runs, scored_run
+from thresher.evaluate.plots import (
+    plot_confusion_matrix,
+    plot_pr,
+    plot_reliability,
+    plot_roc,
+    plot_training_curves,
+)
 from thresher.evaluate.scoring import SplitScores, score_split, unseen_note, worst_examples
 from thresher.evaluate.significance import paired_mcnemar
 from thresher.records import make_id
+from thresher.train.tracking import log_test_metrics
 
 if TYPE_CHECKING:
     from thresher.train.classifier import Classifier
@@ -38,6 +47,7 @@ def evaluate_run(
     batch_size: int = 64,
     device: str = "auto",
     loader: Loader | None = None,
+    compare: Path | None = None,
 ) -> dict[str, Any]:
     """Score the run's model on ``split``, write the results into ``run_dir``, return metrics.json.
 
@@ -45,12 +55,24 @@ def evaluate_run(
     exists), and ``baseline/`` on the same rows when present, with a paired McNemar test.
     Rows whose label the model never saw are predicted but left out of the metrics and
     counted in ``unseen_labels``. ``loader(folder, device=...)`` loads a classifier; it defaults
-    to :func:`thresher.train.load_classifier`.
+    to :func:`thresher.train.load_classifier`. ``compare``: an earlier evaluated run folder;
+    metrics.json then holds ``compare`` (see :func:`~thresher.evaluate.compare.compare_runs`).
     """
     started = time.perf_counter()
     run_dir = Path(run_dir)
     model_dir = _require_model(run_dir)
+    task = _read_json(model_dir / "thresher_model.json", {}).get("task", "classification")
+    if task in ("multilabel", "ner"):  # scored as label sets / entity spans, in their own modules
+        from thresher.evaluate.multilabel import evaluate_multilabel
+        from thresher.evaluate.ner import evaluate_ner
+
+        scorer = evaluate_multilabel if task == "multilabel" else evaluate_ner
+        metrics = scorer(run_dir, split, progress, batch_size=batch_size, device=device,
+                         loader=loader)
+        log_test_metrics(run_dir, metrics)
+        return metrics
     frame = read_split(run_dir, split)
+    earlier = None if compare is None else scored_run(Path(compare))  # fail before the slow part
     load = loader or _default_loader()
     model = load(model_dir, device=device)
     main = _scored(model, frame, split, batch_size, progress)
@@ -67,13 +89,16 @@ def evaluate_run(
     baseline = _baseline(run_dir, frame, split, batch_size, device, load)
     metrics["baseline"] = None if baseline is None else baseline[0]
     metrics["comparison"] = None if baseline is None else _comparison(main, baseline[1])
+    metrics["compare"] = None if earlier is None else compare_runs(_as_scored(run_dir, split, main), earlier)
     metrics["worst_examples"] = worst_examples(main, WORST_EXAMPLES)
     metrics["unseen_labels"] = main.unseen_labels
-    metrics["plots"] = _write_plots(run_dir, main, metrics["history"])
+    metrics["plots"] = _write_plots(run_dir, main, None if baseline is None else baseline[1],
+                                    metrics["history"])
     metrics["notes"] = notes
     metrics["seconds"] = round(time.perf_counter() - started, 3)
     write_parquet(run_dir / "predictions.parquet", main.table)
     write_json(run_dir / "metrics.json", metrics)
+    log_test_metrics(run_dir, metrics)  # into the model's MLflow run, when it was trained with one
     return metrics
 
 
@@ -105,7 +130,13 @@ def read_split(run_dir: Path, split: str) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"the {split!r} split has no rows", where=str(path),
                         fix="prepare the data again with a larger share of rows for this split")
-    return _normalised(frame)
+    out = _normalised(frame)
+    from thresher.train.run import run_task
+
+    _, pair = run_task(run_dir, None, None)
+    if pair and pair in frame.columns:  # sentence pairs: the model reads (text, pair)
+        out["text_pair"] = frame[pair].fillna("").astype(str).to_numpy()
+    return out
 
 
 def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -162,9 +193,11 @@ def _comparison(model: SplitScores, baseline: SplitScores) -> dict[str, Any] | N
     if model.metrics is None or baseline.metrics is None:
         return None
     both = model.seen & baseline.seen  # the rows both label spaces can judge
-    mcnemar = paired_mcnemar(model.table["label"][both], model.table["predicted"][both],
-                             baseline.table["predicted"][both])
+    truth, ours, theirs = (model.table["label"][both], model.table["predicted"][both],
+                           baseline.table["predicted"][both])
+    mcnemar = paired_mcnemar(truth, ours, theirs)
     mcnemar.update({"a": "model", "b": "baseline"})
+    delta_ci = paired_bootstrap_delta(truth, ours, theirs) if both.any() else None
     m, b = model.metrics, baseline.metrics
     return {
         "metric": "accuracy",
@@ -174,19 +207,30 @@ def _comparison(model: SplitScores, baseline: SplitScores) -> dict[str, Any] | N
         "macro_f1": {"model": m["macro_f1"], "baseline": b["macro_f1"],
                      "delta": m["macro_f1"] - b["macro_f1"]},
         "mcnemar": mcnemar,
+        "delta_ci": delta_ci,  # paired bootstrap interval of model minus baseline
     }
 
 
-def _write_plots(run_dir: Path, scores: SplitScores, history: list[dict[str, Any]]) -> dict[str, str]:
+def _as_scored(run_dir: Path, split: str, scores: SplitScores) -> ScoredRun:
+    table = scores.table[scores.seen][["id", "label", "predicted"]].astype(str).reset_index(drop=True)
+    return ScoredRun(str(run_dir), split, scores.metrics or {}, table)
+
+
+def _write_plots(run_dir: Path, scores: SplitScores, baseline: SplitScores | None,
+                 history: list[dict[str, Any]]) -> dict[str, str]:
     """Draw the plots; returns {name: path relative to run_dir} for the report."""
     folder = run_dir / "plots"
     seen = scores.seen
     y, proba = scores.table["label"][seen].tolist(), scores.proba[seen]
     matrix = scores.metrics["confusion_matrix"]["matrix"] if scores.metrics else []
+    calibrations = {"model": scores.metrics["calibration"]} if scores.metrics else {}
+    if baseline is not None and baseline.metrics is not None:
+        calibrations["baseline"] = baseline.metrics["calibration"]
     paths = [
         plot_confusion_matrix(matrix, scores.labels, folder / "confusion_matrix.png"),
         plot_roc(y, proba, scores.labels, folder / "roc.png"),
         plot_pr(y, proba, scores.labels, folder / "pr.png"),
+        plot_reliability(calibrations, folder / "reliability.png"),
     ]
     if history:  # a model trained without epochs (the TF-IDF baseline) has no curves to draw
         paths.append(plot_training_curves(history, folder / "training_curves.png"))

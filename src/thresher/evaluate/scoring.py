@@ -2,6 +2,12 @@
 
 Rows whose label the classifier never saw in training cannot be right or wrong in its label
 space; they are predicted like any row but left out of the metrics and counted apart.
+
+The table (written as ``predictions.parquet``) has one row per split row: ``id``, ``text``,
+``label``, ``predicted``, ``confidence`` (the highest probability), ``proba`` (a list with one
+probability per label, in the order of the model's labels: metrics.json ``labels``) and
+``label_seen``. Besides compute_metrics' numbers, each split's metrics hold ``calibration``
+(ECE, MCE, reliability bins) and ``confidence_intervals`` (bootstrap, accuracy and macro F1).
 """
 
 from __future__ import annotations
@@ -13,12 +19,21 @@ import numpy as np
 import pandas as pd
 
 from thresher.errors import ModelError
+from thresher.evaluate.bootstrap import bootstrap_intervals
+from thresher.evaluate.calibration import calibration
 from thresher.evaluate.metrics import compute_metrics, predicted_labels
 
 if TYPE_CHECKING:  # importing thresher.train at run time could pull in torch
     from thresher.train.classifier import Classifier
 
-__all__ = ["PREDICTION_COLUMNS", "SplitScores", "score_split", "unseen_note", "worst_examples"]
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "SplitScores",
+    "predict_proba",
+    "score_split",
+    "unseen_note",
+    "worst_examples",
+]
 
 PREDICTION_COLUMNS = ["id", "text", "label", "predicted", "confidence", "proba", "label_seen"]
 PROGRESS_CHUNK_BATCHES = 8  # predict this many batches between progress-bar updates
@@ -45,7 +60,9 @@ def score_split(
     """Predict every row of ``frame`` (columns id, text, label) and score the known-label rows."""
     labels = [str(label) for label in classifier.labels]
     texts = frame["text"].tolist()
-    proba = _predict(classifier, texts, labels, batch_size, progress)
+    inputs = (list(zip(texts, frame["text_pair"].tolist())) if "text_pair" in frame.columns
+              else texts)  # a sentence-pair model reads (text, pair) tuples
+    proba = predict_proba(classifier, inputs, labels, batch_size, progress)
     y = frame["label"].to_numpy(dtype=object)
     seen = np.isin(y, labels)
     table = pd.DataFrame(
@@ -64,6 +81,8 @@ def score_split(
     metrics = compute_metrics(y[seen], proba[seen], labels) if seen.any() else None
     if metrics is not None:
         _add_row_counts(metrics, len(frame), unseen)
+        metrics["calibration"] = calibration(y[seen], proba[seen], labels)
+        metrics["confidence_intervals"] = bootstrap_intervals(y[seen], table["predicted"][seen])
     return SplitScores(labels=labels, table=table, proba=proba, metrics=metrics, unseen_labels=unseen)
 
 
@@ -83,9 +102,10 @@ def unseen_note(unseen: dict[str, int], rows: int) -> str:
     )
 
 
-def _predict(
+def predict_proba(
     classifier: Classifier, texts: Sequence[str], labels: list[str], batch_size: int, progress: bool
 ) -> np.ndarray:
+    """``classifier.predict_proba`` with a progress bar, and a check of the shape it returns."""
     if not progress:
         proba = np.asarray(classifier.predict_proba(texts, batch_size=batch_size), dtype=float)
     else:

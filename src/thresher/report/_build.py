@@ -31,17 +31,24 @@ PLACED_PLOTS = (
     "confusion_matrix",
     "roc",
     "pr",
+    "reliability",
 )
 
 
-def build_report(run_dir: Path) -> Path:
+def build_report(run_dir: Path, compare: Path | None = None) -> Path:
     """Draw the data plots, then write ``run_dir/report.html``; returns its path.
 
     Only ``manifest.json`` is required (an :class:`~thresher.errors.OutputError` names it when
-    absent); sections whose inputs are missing say so in one line.
+    absent); sections whose inputs are missing say so in one line. ``compare``: an earlier
+    evaluated run to set this run's numbers against (replaces the comparison metrics.json holds).
     """
     run_dir = Path(run_dir)
     run = load_run(run_dir)  # fails on a missing or corrupt manifest before drawing anything
+    if compare is not None:
+        from thresher.evaluate import compare_runs, scored_run
+
+        run.metrics = {**(run.metrics or {}),
+                       "compare": compare_runs(scored_run(run_dir), scored_run(Path(compare)))}
     if write_data_plots(run.splits, run_dir / "plots"):
         run.images = read_images(run_dir / "plots")
     html = render_report(run)
@@ -69,6 +76,10 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "training": model.training_items(run),
         "history": model.history_table(metrics),
         "metric_rows": model.metric_rows(metrics),
+        "has_ci": any(r.model_ci or r.baseline_ci for r in model.metric_rows(metrics)),
+        "baseline_delta_ci": model.baseline_delta_ci(metrics),
+        "calibration": model.calibration_rows(metrics),
+        "compare": model.compare_table(metrics),
         "has_baseline": bool(model.baseline_scores(metrics)),
         "scored_split": model.scored_split(metrics),
         "test_n": model.model_scores(metrics).get("n"),
@@ -91,7 +102,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, count=_count, signed=_signed, pvalue=_pvalue)
+    env.filters.update(num=_num, count=_count, signed=_signed, pvalue=_pvalue, interval=_interval)
     return env
 
 
@@ -120,6 +131,13 @@ def _count(value: Any) -> str:
 
 def _signed(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def _interval(pair: tuple[float, float] | None, signed: bool = False) -> str:
+    if pair is None:
+        return "—"
+    show = _signed if signed else _num
+    return f"[{show(pair[0])}, {show(pair[1])}]"
 
 
 def _pvalue(value: float | None) -> str:

@@ -1,7 +1,8 @@
-"""What the report says about the model: training settings, test metrics next to the
-baseline's, per-class numbers, the most confidently wrong test examples, and a banner when
-the model is not better than the baseline. Every key is optional: a partial metrics.json
-gives a shorter report, never an exception."""
+"""What the report says about the model: training settings, test metrics (with bootstrap
+intervals) next to the baseline's, per-class numbers, calibration, the comparison with an
+earlier run, the most confidently wrong test examples, and a banner when the model is not
+better than the baseline. Every key is optional: a partial metrics.json gives a shorter
+report, never an exception."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from thresher.report._inputs import RunInputs
 __all__ = [
     "MetricRow",
     "banners",
+    "baseline_delta_ci",
     "baseline_scores",
+    "calibration_rows",
+    "compare_table",
     "confusion",
     "history_table",
     "mcnemar_p",
@@ -28,14 +32,29 @@ __all__ = [
     "worst_examples",
 ]
 
-METRICS = (
+METRICS = (  # (key in the split's metrics, dots for nesting; label)
     ("accuracy", "Accuracy"),
     ("macro_precision", "Macro precision"),
     ("macro_recall", "Macro recall"),
     ("macro_f1", "Macro F1"),
+    ("weighted_precision", "Weighted precision"),
+    ("weighted_recall", "Weighted recall"),
     ("weighted_f1", "Weighted F1"),
+    ("micro_f1", "Micro F1"),
     ("roc_auc", "ROC AUC"),
+    ("roc_auc_micro", "ROC AUC (micro)"),
+    ("average_precision", "Average precision"),
+    ("average_precision_micro", "Average precision (micro)"),
+    ("calibration.ece", "Calibration error (ECE)"),
 )
+LOWER_IS_BETTER = {"calibration.ece"}
+WITH_INTERVALS = {"accuracy": "accuracy", "macro_f1": "macro F1"}  # paired bootstrap deltas
+COMPARED = {  # metric keys of compare_runs -> labels
+    "accuracy": "Accuracy",
+    "macro_f1": "Macro F1",
+    "weighted_f1": "Weighted F1",
+    "roc_auc": "ROC AUC",
+}
 TRAINING_FIELDS = (  # (label, keys tried in order) for the training card
     ("Model", ("backbone", "name", "model")),
     ("Kind", ("kind", "type")),
@@ -55,12 +74,21 @@ class MetricRow:
     name: str
     model: float | None
     baseline: float | None
+    model_ci: tuple[float, float] | None = None  # bootstrap interval (low, high)
+    baseline_ci: tuple[float, float] | None = None
+    lower_is_better: bool = False
 
     @property
     def delta(self) -> float | None:
         if self.model is None or self.baseline is None:
             return None
         return self.model - self.baseline
+
+    @property
+    def gain(self) -> float:
+        """The delta signed so that positive means the model is better (for colouring)."""
+        delta = self.delta or 0.0
+        return -delta if self.lower_is_better else delta
 
 
 def scored_split(metrics: dict[str, Any]) -> str:
@@ -82,9 +110,51 @@ def baseline_scores(metrics: dict[str, Any]) -> dict[str, Any]:
 def metric_rows(metrics: dict[str, Any]) -> list[MetricRow]:
     model, baseline = model_scores(metrics), baseline_scores(metrics)
     rows = [
-        MetricRow(label, _num(model.get(key)), _num(baseline.get(key))) for key, label in METRICS
+        MetricRow(label, _num(_nested(model, key)), _num(_nested(baseline, key)),
+                  _ci(model, key), _ci(baseline, key), key in LOWER_IS_BETTER)
+        for key, label in METRICS
     ]
     return [r for r in rows if r.model is not None or r.baseline is not None]
+
+
+def baseline_delta_ci(metrics: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(metric label, low, high) of the paired bootstrap interval of model minus baseline."""
+    found = _dict(_dict(metrics.get("comparison")).get("delta_ci"))
+    return _intervals(found, WITH_INTERVALS)
+
+
+def calibration_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """ECE and MCE of the model and the baseline, where the evaluation measured them."""
+    rows = []
+    for name, scores in (("model", model_scores(metrics)), ("baseline", baseline_scores(metrics))):
+        found = _dict(scores.get("calibration"))
+        if _num(found.get("ece")) is not None:
+            rows.append({"name": name, "ece": _num(found["ece"]), "mce": _num(found.get("mce")),
+                         "method": str(found.get("method") or "")})
+    return rows
+
+
+def compare_table(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The comparison with an earlier run (``compare`` in metrics.json), ready to show."""
+    found = _dict(metrics.get("compare"))
+    if not found:
+        return None
+    rows = []
+    for row in found.get("metrics") or []:
+        row = _dict(row)
+        if row.get("metric") in COMPARED:
+            rows.append({"name": COMPARED[row["metric"]], "this": _num(row.get("this")),
+                         "this_ci": _pair(row.get("this_ci")), "other": _num(row.get("other")),
+                         "other_ci": _pair(row.get("other_ci")), "delta": _num(row.get("delta"))})
+    paired = _dict(found.get("paired"))
+    return {
+        "this": _dict(found.get("this")),
+        "other": _dict(found.get("other")),
+        "rows": rows,
+        "mcnemar_p": _num(_dict(paired.get("mcnemar")).get("p_value")),
+        "delta_ci": _intervals(_dict(paired.get("delta_ci")), WITH_INTERVALS),
+        "note": str(found["note"]) if found.get("note") else None,
+    }
 
 
 def mcnemar_p(metrics: dict[str, Any]) -> float | None:
@@ -124,7 +194,7 @@ def per_class_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             "label": label,
             **{
                 k: _num(_dict(model[label]).get(k))
-                for k in ("precision", "recall", "f1", "support")
+                for k in ("precision", "recall", "f1", "support", "roc_auc")
             },
             "baseline_f1": _num(_dict(baseline.get(label)).get("f1")),
         }
@@ -210,6 +280,31 @@ def banners(metrics: dict[str, Any]) -> list[dict[str, str]]:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _nested(scores: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        scores = scores.get(part) if isinstance(scores, dict) else None
+    return scores
+
+
+def _ci(scores: dict[str, Any], key: str) -> tuple[float, float] | None:
+    return _pair(_dict(_dict(scores.get("confidence_intervals")).get(key)))
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    """(low, high) from [low, high] or {"low": .., "high": ..}; None when either is missing."""
+    if isinstance(value, dict):
+        value = [value.get("low"), value.get("high")]
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        return None
+    low, high = _num(value[0]), _num(value[1])
+    return None if low is None or high is None else (low, high)
+
+
+def _intervals(found: dict[str, Any], names: dict[str, str]) -> list[tuple[str, float, float]]:
+    pairs = [(label, _pair(found.get(key))) for key, label in names.items()]
+    return [(label, pair[0], pair[1]) for label, pair in pairs if pair is not None]
 
 
 def _num(value: Any) -> float | None:

@@ -8,6 +8,10 @@ A grouped split keeps every row of a group (a near-duplicate cluster, an augment
 parent) in one split, so a model is never tested on a paraphrase of a training row. Whole
 groups are assigned, largest first, each to the split furthest below its target; stratified,
 this runs per majority label, so label shares stay close to the target.
+
+A multilabel row's stratum is its label set as written ("sports,politics"); sets with too few
+rows to reach every split are pooled into one stratum that is split at random, so a long tail
+of rare combinations does not all end up in training.
 """
 
 from __future__ import annotations
@@ -52,26 +56,43 @@ def split_table(
     rng = np.random.default_rng(seed)
     table = table.reset_index(drop=True)
     column = _group_column(table, group_by)
-    stratified = stratify and task == "classification"
+    stratified = stratify and task in ("classification", "multilabel")
+    strata, pooled = _strata(table, task, validation, test) if stratified else (None, 0)
     assignment = np.empty(len(table), dtype=object)
     if column is None:
-        groups = ([idx for _, idx in sorted(table.groupby("label").indices.items())]
-                  if stratified else [np.arange(len(table))])
+        groups = ([idx for _, idx in sorted(pd.Series(strata).groupby(strata).indices.items())]
+                  if strata is not None else [np.arange(len(table))])
         for idx in groups:
             _assign(assignment, rng.permutation(idx), validation, test)
     else:
         codes = _group_codes(table[column])
-        labels = table["label"].to_numpy() if stratified else np.zeros(len(table), dtype=int)
+        labels = strata if strata is not None else np.zeros(len(table), dtype=int)
         _assign_groups(assignment, codes, labels, rng, validation, test)
     parts = {name: table[assignment == name].reset_index(drop=True) for name in SPLITS}
     result = SplitResult(parts)
     if task == "classification":
         _reject_unseen_labels(result)
     result.info = {name: len(part) for name, part in result.parts.items()}
+    if task == "multilabel" and stratified:
+        result.info["stratified_by"] = "label set"
+        result.info["pooled_rare_label_sets"] = pooled
     if column is not None:  # groups as assigned, before any label_not_in_train reject
         result.info["group_by"] = column
         result.info["groups"] = {name: len(np.unique(codes[assignment == name])) for name in SPLITS}
     return result
+
+
+def _strata(table: pd.DataFrame, task: str, validation: float, test: float
+            ) -> tuple[np.ndarray, int]:
+    """Each row's stratum (its label, or its label set) and how many rare label sets were pooled."""
+    labels = table["label"].astype(str).to_numpy(dtype=object)
+    if task != "multilabel":
+        return labels, 0
+    smallest = min([f for f in (validation, test) if f > 0], default=1.0)
+    counts = pd.Series(labels).value_counts()
+    rare = counts.index[counts < int(np.ceil(1 / smallest))]
+    pooled = np.where(pd.Series(labels).isin(rare), "\x00rare label sets", labels)
+    return pooled.astype(object), len(rare)
 
 
 def _group_column(table: pd.DataFrame, group_by: str | None) -> str | None:

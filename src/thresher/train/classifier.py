@@ -21,7 +21,8 @@ class Classifier(Protocol):
     labels: list[str]  # index i of a probability row is labels[i]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Probabilities, shape (len(texts), len(labels)), rows summing to 1."""
+        """Probabilities, shape (len(texts), len(labels)), rows summing to 1 (multilabel: an
+        independent probability per label). Sentence-pair models take (text, pair) tuples."""
         ...
 
     def save(self, folder: Path) -> None:

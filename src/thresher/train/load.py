@@ -1,8 +1,10 @@
-"""Load a saved classifier of either kind from the folder ``train_run`` wrote."""
+"""Load a saved model of either kind (transformer, baseline) and any task from the folder
+``train_run`` wrote."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from thresher.errors import ModelError
 from thresher.train.classifier import Classifier
@@ -21,12 +23,15 @@ def load_classifier(folder: Path, device: str = "auto") -> Classifier:
             where=str(folder),
             fix="Pass the model/ or baseline/ folder of a run that finished training",
         )
-    kind = read_json(info_path).get("kind")
+    info = read_json(info_path)
+    kind, task = info.get("kind"), info.get("task", "classification")
     try:
         if kind == "baseline":
-            from thresher.train.baseline import BaselineClassifier
+            return _baseline_class(task).load(folder)
+        if kind == "transformer" and task == "ner":
+            from thresher.train.ner import TokenTagger
 
-            return BaselineClassifier.load(folder)
+            return TokenTagger.load(folder, device=device)
         if kind == "transformer":
             from thresher.train.transformer import TransformerClassifier
 
@@ -42,3 +47,17 @@ def load_classifier(folder: Path, device: str = "auto") -> Classifier:
         where=str(info_path),
         fix='Expected "transformer" or "baseline"; retrain with this version of thresher',
     )
+
+
+def _baseline_class(task: str) -> Any:
+    if task == "multilabel":
+        from thresher.train.multilabel import MultiLabelBaseline
+
+        return MultiLabelBaseline
+    if task == "ner":
+        from thresher.train.ner import FrequentTagBaseline
+
+        return FrequentTagBaseline
+    from thresher.train.baseline import BaselineClassifier
+
+    return BaselineClassifier

@@ -9,8 +9,10 @@ __all__ = ["HEAD_NAMES", "add_lora", "freeze_input_embeddings", "zero_head"]
 HEAD_NAMES = ("score", "classifier")  # what transformers calls the new classification head
 
 
-def add_lora(model: Any, r: int, alpha: int) -> Any:
+def add_lora(model: Any, r: int, alpha: int, head: str = "sequence") -> Any:
     """A peft model: LoRA (rank ``r``) on attention + MLP linears, the head trained in full.
+
+    ``head`` is "sequence" (a label per text) or "token" (a tag per token, ner).
 
     Targets are listed by full module name, so a head that itself holds linears (RoBERTa's
     ``classifier.dense``) is trained in full rather than adapted.
@@ -25,7 +27,7 @@ def add_lora(model: Any, r: int, alpha: int) -> Any:
         if isinstance(module, torch.nn.Linear) and name.split(".")[0] not in heads
     ]
     config = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=TaskType.TOKEN_CLS if head == "token" else TaskType.SEQ_CLS,
         r=r,
         lora_alpha=alpha,
         lora_dropout=0.0,  # one short epoch does not overfit; dropout would cost CPU time

@@ -15,11 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thresher.errors import DataError, InputError
+from thresher.errors import DataError, InputError, ModelError
 from thresher.train.baseline import BaselineClassifier
 from thresher.train.config import TrainConfig
+from thresher.train.distributed import is_main_process
+from thresher.train.files import read_json
 
-__all__ = ["TrainResult", "read_split", "stratified_subsample", "train_run"]
+__all__ = ["TrainResult", "read_split", "resolve_model", "run_task", "stratified_subsample",
+           "texts_of", "train_run"]
 
 
 @dataclass
@@ -34,13 +37,32 @@ class TrainResult:
     baseline_info: dict[str, Any] = field(default_factory=dict)
 
 
-def train_run(run_dir: Path, config: TrainConfig, progress: bool = False) -> TrainResult:
-    """Train the baseline and (unless ``model == "baseline"``) the transformer for ``run_dir``."""
+def train_run(run_dir: Path, config: TrainConfig, progress: bool = False, *,
+              task: str | None = None, text_pair: str | None = None) -> TrainResult:
+    """Train the baseline and (unless ``model == "baseline"``) the transformer for ``run_dir``.
+
+    ``task`` ("classification", "multilabel" or "ner") and ``text_pair`` (the column holding
+    each row's second text) default to what the run's manifest.json recipe says.
+    """
     started = time.perf_counter()
     config.validate()
     run_dir = Path(run_dir)
-    train = read_split(run_dir, "train")
-    val = read_split(run_dir, "validation")
+    task, text_pair = run_task(run_dir, task, text_pair)
+    config.check_task(task)
+    if config.mlflow and config.model != "baseline":
+        from thresher.train.tracking import require_mlflow
+
+        require_mlflow()  # fail in a second, not after the baseline is trained
+    if task == "ner":
+        from thresher.train.ner import train_ner
+
+        return train_ner(run_dir, config, progress, started)
+    train = read_split(run_dir, "train", text_pair)
+    val = read_split(run_dir, "validation", text_pair)
+    if task == "multilabel":
+        from thresher.train.multilabel import train_multilabel
+
+        return train_multilabel(run_dir, train, val, config, progress, started, text_pair)
     if config.max_train_rows is not None:
         train = stratified_subsample(train, config.max_train_rows, config.seed)
     labels = sorted(set(train["label"]) | set(val["label"]))
@@ -50,23 +72,84 @@ def train_run(run_dir: Path, config: TrainConfig, progress: bool = False) -> Tra
             where=str(run_dir / "data" / "train.parquet"),
             fix="A classifier needs at least two labels: check the label column and the filters",
         )
+    _check_validation_labels(run_dir, train, val)
     ids = train["id"].tolist()
     if config.model == "baseline":
-        info, history = _baseline(train, val, labels, config, run_dir / "model")
+        info, history = _baseline(train, val, labels, config, run_dir / "model", text_pair)
         return TrainResult(history, 1, ids, time.perf_counter() - started, info)
-    from thresher.train.backbones import default_backbone, resolve_spec
-    from thresher.train.finetune import finetune
-
     # resolve first: a missing model should fail in a second, not after the baseline is saved
-    spec = default_backbone(train["text"].tolist()) if config.model == "DEFAULT" else config.model
-    resolved = resolve_spec(spec)
-    baseline_info, _ = _baseline(train, val, labels, config, run_dir / "baseline")
-    info, history, best = finetune(train, val, labels, config, resolved, run_dir, progress)
+    resolved = resolve_model(config, train["text"].tolist(), task)
+    baseline_info, _ = _baseline(train, val, labels, config, run_dir / "baseline", text_pair)
+    from thresher.train.finetune import finetune
+    from thresher.train.tasks import make_task
+
+    fitted = make_task(task, labels, train, imbalance=config.imbalance, text_pair=text_pair)
+    info, history, best = finetune(train, val, labels, config, resolved, run_dir, progress,
+                                   task=fitted)
     return TrainResult(history, best, ids, time.perf_counter() - started, info, baseline_info)
 
 
-def read_split(run_dir: Path, split: str) -> pd.DataFrame:
-    """``data/<split>.parquet`` with string ``id``, ``text`` and ``label`` columns."""
+def _check_validation_labels(run_dir: Path, train: pd.DataFrame, val: pd.DataFrame) -> None:
+    """Validation labels the train split lacks: the model could never predict them, and
+    early stopping would score it on them. thresher's stratified split never does this; a run
+    folder edited by hand can."""
+    unseen = val.loc[~val["label"].isin(set(train["label"])), "label"].value_counts()
+    if unseen.empty:
+        return
+    listed = ", ".join(f"{label!r} ({n} rows)" for label, n in unseen.items())
+    raise DataError(
+        f"the validation split has label(s) that the train split lacks: {listed}",
+        where=str(run_dir / "data" / "validation.parquet"),
+        fix="Split again with thresher (stratified splits keep every label in train), or move "
+        "those rows to train.parquet, or drop them",
+    )
+
+
+def resolve_model(config: TrainConfig, texts: list[str], task: str) -> Any:
+    """The backbone to fine-tune: ``config.model``, or for "DEFAULT" the one for ``texts``."""
+    from thresher.train.backbones import DEFAULT_BACKBONE, default_backbone, resolve_spec
+
+    spec = default_backbone(texts) if config.model == "DEFAULT" else config.model
+    if task == "ner" and spec == DEFAULT_BACKBONE:
+        raise ModelError(
+            "no offline backbone tags Chinese tokens: Gemma-3 has no token-classification head "
+            "in transformers, and MiniLM reads most Chinese characters as [UNK]",
+            where="train.model",
+            fix="Pass model: <folder of a Chinese BERT> (e.g. bert-base-chinese), a hub id when "
+            "the hub is reachable, or model: baseline",
+        )
+    return resolve_spec(spec)
+
+
+def run_task(run_dir: Path, task: str | None, text_pair: str | None) -> tuple[str, str | None]:
+    """The task and pair column: given, else from manifest.json, else from the data's columns."""
+    try:
+        manifest = read_json(run_dir / "manifest.json")
+    except (OSError, ValueError):  # none, or not thresher's: fall back to the data's columns
+        manifest = {}
+    manifest = manifest if isinstance(manifest, dict) else {}
+    recipe = manifest.get("recipe") if isinstance(manifest.get("recipe"), dict) else {}
+    section = recipe.get("input") if isinstance(recipe.get("input"), dict) else {}
+    if text_pair is None:
+        text_pair = section.get("text_pair")
+    if task is None:
+        task = manifest.get("task") or recipe.get("task")
+    if task is None:
+        train = run_dir / "data" / "train.parquet"
+        columns = _parquet_columns(train) if train.is_file() else []
+        task = "ner" if {"tokens", "tags"} <= set(columns) else "classification"
+    return str(task), text_pair
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(path).names)
+
+
+def read_split(run_dir: Path, split: str, text_pair: str | None = None) -> pd.DataFrame:
+    """``data/<split>.parquet`` with string ``id``, ``text`` and ``label`` columns (and the
+    ``text_pair`` column as strings, when given)."""
     path = run_dir / "data" / f"{split}.parquet"
     if not path.is_file():
         raise InputError(
@@ -75,7 +158,7 @@ def read_split(run_dir: Path, split: str) -> pd.DataFrame:
             fix="Run the split step first, or point to a run folder that has data/",
         )
     frame = pd.read_parquet(path)
-    missing = [c for c in ("id", "text", "label") if c not in frame.columns]
+    missing = [c for c in ("id", "text", "label", text_pair) if c and c not in frame.columns]
     if missing:
         raise DataError(
             f"column(s) {', '.join(missing)} missing (found: {', '.join(map(str, frame.columns))})",
@@ -85,51 +168,70 @@ def read_split(run_dir: Path, split: str) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"the {split} split has no rows", where=str(path),
                         fix="Check the cleaning and split steps in manifest.json")
-    return frame.assign(id=frame["id"].astype(str), text=frame["text"].astype(str),
-                        label=frame["label"].astype(str)).reset_index(drop=True)
+    frame = frame.assign(id=frame["id"].astype(str), text=frame["text"].astype(str))
+    if text_pair:
+        frame[text_pair] = frame[text_pair].fillna("").astype(str)
+    if frame["label"].map(lambda v: isinstance(v, str)).all():
+        frame["label"] = frame["label"].astype(str)
+    elif not frame["label"].map(lambda v: hasattr(v, "tolist") or isinstance(v, list)).any():
+        frame["label"] = frame["label"].astype(str)  # numbers: "1" and 1 are the same class
+    return frame.reset_index(drop=True)
 
 
-def stratified_subsample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` rows keeping each label's share (largest remainder), in the original row order."""
+def stratified_subsample(frame: pd.DataFrame, n: int, seed: int, key: str = "label"
+                         ) -> pd.DataFrame:
+    """``n`` rows keeping each ``key`` value's share (largest remainder), in the original order."""
     if n >= len(frame):
         return frame
     rng = np.random.default_rng(seed)
-    counts = frame["label"].value_counts().sort_index()
+    counts = frame[key].value_counts().sort_index()
     exact = counts / len(frame) * n
     take = np.floor(exact).astype(int)
     take[(exact - take).sort_values(ascending=False).index[: n - int(take.sum())]] += 1
     chosen: list[int] = []
     for label, k in take.items():
-        rows = frame.index[frame["label"] == label].to_numpy()
+        rows = frame.index[frame[key] == label].to_numpy()
         chosen.extend(rng.permutation(rows)[: max(int(k), 1)].tolist())
     return frame.loc[sorted(chosen)].reset_index(drop=True)
 
 
+def texts_of(frame: pd.DataFrame, text_pair: str | None) -> list[Any]:
+    """The model inputs of ``frame``: texts, or (text, pair) tuples for sentence pairs."""
+    if text_pair:
+        return list(zip(frame["text"].tolist(), frame[text_pair].tolist()))
+    return frame["text"].tolist()
+
+
 def _baseline(
-    train: pd.DataFrame, val: pd.DataFrame, labels: list[str], config: TrainConfig, folder: Path
+    train: pd.DataFrame, val: pd.DataFrame, labels: list[str], config: TrainConfig, folder: Path,
+    text_pair: str | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Fit, score on validation (one history row, as if one epoch), save to ``folder``."""
     started = time.perf_counter()
-    model = BaselineClassifier(labels=labels, seed=config.seed).fit(train["text"], train["label"])
+    weight = "balanced" if config.imbalance != "none" else None
+    model = BaselineClassifier(labels=labels, seed=config.seed, class_weight=weight)
+    model.fit(texts_of(train, text_pair), train["label"])
     seconds = time.perf_counter() - started
-    train_loss, _, _ = _scores(model, train, labels)
-    val_loss, val_accuracy, val_macro_f1 = _scores(model, val, labels)
+    train_loss, _, _ = _scores(model, train, labels, text_pair)
+    val_loss, val_accuracy, val_macro_f1 = _scores(model, val, labels, text_pair)
     row = {"epoch": 1, "train_loss": train_loss, "val_loss": val_loss,
            "val_accuracy": val_accuracy, "val_macro_f1": val_macro_f1,
            "seconds": seconds, "learning_rate": None, "eval_seconds": 0.0}
-    info = {**model.info(), "train_rows": len(train), "seconds": round(seconds, 2),
+    pair = {"text_pair": text_pair} if text_pair else {}
+    info = {**model.info(), **pair, "train_rows": len(train), "seconds": round(seconds, 2),
             "precision": "fp64"}
-    model.save(folder, info=info, extra_json={"training_history.json": [row]})
+    if is_main_process():  # several training processes: one writes
+        model.save(folder, info=info, extra_json={"training_history.json": [row]})
     return info, [row]
 
 
 def _scores(
-    model: BaselineClassifier, frame: pd.DataFrame, labels: list[str]
+    model: BaselineClassifier, frame: pd.DataFrame, labels: list[str], text_pair: str | None
 ) -> tuple[float, float, float]:
     """Log loss, accuracy and macro-F1 of ``model`` on ``frame``."""
     from sklearn.metrics import f1_score, log_loss
 
-    proba = model.predict_proba(frame["text"].tolist())
+    proba = model.predict_proba(texts_of(frame, text_pair))
     index = {label: i for i, label in enumerate(labels)}
     truth = frame["label"].map(index).to_numpy()
     predicted = proba.argmax(axis=1)

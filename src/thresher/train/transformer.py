@@ -3,6 +3,9 @@
 Saved either in full (safetensors via ``save_pretrained``) or, for LoRA on a backbone that
 can be found again (an offline package or a hub id), as the adapter plus the trained head and
 a reference to the base: a few MB instead of a 1 GB copy of Gemma.
+
+The same class serves multilabel models (a sigmoid per label, ``thresholds`` tuned on
+validation, in ``thresholds.json``) and sentence pairs (texts given as (text, pair) tuples).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 from thresher.train.batches import encode
 from thresher.train.files import read_json, replace_folder, write_json
 from thresher.train.loop import predict_logits
+from thresher.train.multilabel import DEFAULT_THRESHOLD, read_thresholds
 
 __all__ = ["TransformerClassifier"]
 
@@ -42,13 +46,24 @@ class TransformerClassifier:
         self.device = device
         self.precision = precision
         self.info = info
+        self.task = info.get("task", "classification")
+        self.text_pair = info.get("text_pair")  # the pair column's name when trained on pairs
+        self.thresholds = [DEFAULT_THRESHOLD] * len(self.labels)  # multilabel decision cuts
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Softmax probabilities in input order (batches are length-sorted internally)."""
+    def predict_proba(self, texts: Sequence[Any], batch_size: int = 64) -> np.ndarray:
+        """Probabilities in input order (batches are length-sorted internally): softmax rows
+        summing to 1, or for multilabel an independent sigmoid per label. A model trained on
+        sentence pairs takes (text, pair) tuples."""
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float64)
-        data = encode(self.tokenizer, [str(t) for t in texts], self.max_length)
+        if self.text_pair:
+            firsts, pairs = [str(t[0]) for t in texts], [str(t[1]) for t in texts]
+        else:
+            firsts, pairs = [str(t) for t in texts], None
+        data = encode(self.tokenizer, firsts, self.max_length, pairs=pairs)
         logits = predict_logits(self.model, data, batch_size, self.device, self.precision)
+        if self.task == "multilabel":
+            return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
         shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
         proba = np.exp(shifted)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -68,6 +83,8 @@ class TransformerClassifier:
                 self.model.save_pretrained(staging)
             self.tokenizer.save_pretrained(staging)
             write_json(staging / "label_map.json", {y: i for i, y in enumerate(self.labels)})
+            if self.task == "multilabel":
+                write_json(staging / "thresholds.json", dict(zip(self.labels, self.thresholds)))
             write_json(staging / "thresher_model.json", self.info)
             for name, data in (extra_json or {}).items():
                 write_json(staging / name, data)
@@ -78,7 +95,11 @@ class TransformerClassifier:
 
     @classmethod
     def load(cls, folder: Path, device: str = "auto") -> "TransformerClassifier":
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import (
+            AutoModelForSequenceClassification,
+            AutoModelForTokenClassification,
+            AutoTokenizer,
+        )
 
         from thresher.train.device import resolve_device, resolve_precision
         from thresher.train.quiet import quiet_transformers
@@ -88,17 +109,26 @@ class TransformerClassifier:
         label_map = read_json(folder / "label_map.json")
         labels = sorted(label_map, key=label_map.__getitem__)
         device = resolve_device(device)
+        token = info.get("task") == "ner"
+        auto = AutoModelForTokenClassification if token else AutoModelForSequenceClassification
         with quiet_transformers():
             tokenizer = AutoTokenizer.from_pretrained(folder)
+            if token:
+                from thresher.train.backbones import word_tokenizer
+
+                tokenizer = word_tokenizer(tokenizer, str(folder))
             if info["load"] == "adapter":
                 model = _load_adapter(folder, info, len(labels))
             else:
-                model = AutoModelForSequenceClassification.from_pretrained(folder, dtype="float32")
+                model = auto.from_pretrained(folder, dtype="float32")
         model.to(device).eval()
         # bf16 stays only where it runs natively here; otherwise fp32 (probabilities differ ~1e-3)
         precision = "fp32" if info["precision"] == "fp32" else resolve_precision("auto", device)
-        return cls(model, tokenizer, labels, max_length=info["max_length"], device=device,
-                   precision=precision, info=info)
+        loaded = cls(model, tokenizer, labels, max_length=info["max_length"], device=device,
+                     precision=precision, info=info)
+        if loaded.task == "multilabel":
+            loaded.thresholds = read_thresholds(folder, labels)
+        return loaded
 
 
 def _load_adapter(folder: Path, info: dict[str, Any], num_labels: int) -> Any:
@@ -106,5 +136,7 @@ def _load_adapter(folder: Path, info: dict[str, Any], num_labels: int) -> Any:
 
     from thresher.train.backbones import load_backbone, resolve_spec
 
-    base = load_backbone(resolve_spec(info["base"]["spec"]), num_labels)
+    head = "token" if info.get("task") == "ner" else "sequence"
+    base = load_backbone(resolve_spec(info["base"]["spec"]), num_labels, head=head,
+                         multilabel=info.get("task") == "multilabel")
     return PeftModel.from_pretrained(base.model, folder)
