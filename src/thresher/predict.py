@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
@@ -63,9 +63,9 @@ def predict(
     if output is not None:
         _output_suffix(Path(output))  # a bad output name fails before the model is loaded
     rows = read_unlabelled(input, text=text, label=label, id=id, format=format, encoding=encoding)
-    classifier = (loader or _default_loader())(folder, device=device)
-    from thresher.evaluate.scoring import predict_proba
+    from thresher.evaluate.scoring import default_loader, predict_proba
 
+    classifier = (loader or default_loader())(folder, device=device)
     labels = [str(label) for label in classifier.labels]
     proba = predict_proba(classifier, rows["text"].tolist(), labels, batch_size, progress)
     table = prediction_table(rows, proba, labels)
@@ -201,12 +201,3 @@ def _model_folder(run_dir: Path, model: str) -> Path:
         raise ModelError(f"this model is for {what}; predict handles single-text classification so far",
                          where=str(folder), fix="score such data with `thresher evaluate` on a split")
     return folder
-
-
-def _default_loader() -> Callable[..., Any]:
-    try:
-        from thresher.train import load_classifier
-    except ImportError as exc:
-        raise ModelError(f"cannot load models: {exc}", where="thresher.train",
-                         fix="install the training extra: pip install 'thresher[train]'") from exc
-    return load_classifier

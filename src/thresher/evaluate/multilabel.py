@@ -19,8 +19,9 @@ import pandas as pd
 from thresher._files import write_json, write_parquet
 from thresher.errors import DataError, ModelError
 from thresher.evaluate.plots import plot_training_curves
+from thresher.evaluate.scoring import default_loader
 
-__all__ = ["default_loader", "evaluate_multilabel", "finish", "model_card", "multilabel_metrics",
+__all__ = ["evaluate_multilabel", "finish", "model_card", "multilabel_metrics",
            "read_history"]
 
 WORST_EXAMPLES = 20
@@ -199,12 +200,3 @@ def finish(run_dir: Path, metrics: dict[str, Any], table: pd.DataFrame,
     write_parquet(run_dir / "predictions.parquet", table)
     write_json(run_dir / "metrics.json", metrics)
     return metrics
-
-
-def default_loader() -> Callable[..., Any]:
-    try:
-        from thresher.train import load_classifier
-    except ImportError as exc:
-        raise ModelError(f"cannot load models: {exc}", where="thresher.train",
-                         fix="install the training extra: pip install 'thresher[train]'") from exc
-    return load_classifier

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from thresher.evaluate.multilabel import default_loader, finish, model_card, read_history
+from thresher.evaluate.multilabel import finish, model_card, read_history
+from thresher.evaluate.scoring import default_loader
 
 __all__ = ["evaluate_ner", "ner_metrics"]
 

@@ -25,7 +25,8 @@ from thresher.evaluate.plots import (
     plot_roc,
     plot_training_curves,
 )
-from thresher.evaluate.scoring import SplitScores, score_split, unseen_note, worst_examples
+from thresher.evaluate.scoring import (SplitScores, default_loader, score_split, unseen_note,
+                                       worst_examples)
 from thresher.evaluate.significance import paired_mcnemar
 from thresher.records import make_id
 from thresher.train.tracking import log_test_metrics
@@ -73,7 +74,7 @@ def evaluate_run(
         return metrics
     frame = read_split(run_dir, split)
     earlier = None if compare is None else scored_run(Path(compare))  # fail before the slow part
-    load = loader or _default_loader()
+    load = loader or default_loader()
     model = load(model_dir, device=device)
     main = _scored(model, frame, split, batch_size, progress)
     metrics: dict[str, Any] = {
@@ -245,12 +246,3 @@ def _read_json(path: Path, default: Any) -> Any:
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read {path.name}: {exc}", where=str(path),
                          fix="train the model again to rewrite it") from exc
-
-
-def _default_loader() -> Loader:
-    try:
-        from thresher.train import load_classifier
-    except ImportError as exc:
-        raise ModelError(f"cannot load models: {exc}", where="thresher.train",
-                         fix="install the training extra: pip install 'thresher[train]'") from exc
-    return load_classifier

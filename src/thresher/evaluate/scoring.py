@@ -13,7 +13,7 @@ probability per label, in the order of the model's labels: metrics.json ``labels
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # importing thresher.train at run time could pull in torch
 __all__ = [
     "PREDICTION_COLUMNS",
     "SplitScores",
+    "default_loader",
     "predict_proba",
     "score_split",
     "unseen_note",
@@ -148,3 +149,13 @@ def worst_examples(scores: SplitScores, k: int = 20) -> list[dict[str, Any]]:
         }
         for row in wrong.itertuples(index=False)
     ]
+
+
+def default_loader() -> Callable[..., "Classifier"]:
+    """``thresher.train.load_classifier``, or a clear error when the training extra is missing."""
+    try:
+        from thresher.train import load_classifier
+    except ImportError as exc:
+        raise ModelError(f"cannot load models: {exc}", where="thresher.train",
+                         fix="install the training extra: pip install 'thresher[train]'") from exc
+    return load_classifier
