@@ -106,3 +106,11 @@ def test_decontaminate_path_is_relative_to_the_recipe_and_must_exist(tmp_path: P
     assert info.value.message == (
         f"{tmp_path / 'r.yaml'}: split.decontaminate: decontaminate file not found: {gone}. "
         "give the path of an evaluation set, relative to the recipe file.")
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "examples").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_example_recipes_load(path):
+    """Every shipped example is a valid recipe (steps, split and train settings checked)."""
+    recipe = load_recipe(path)
+    assert recipe.steps and recipe.input.path
