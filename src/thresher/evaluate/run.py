@@ -59,10 +59,10 @@ def evaluate_run(
     to :func:`thresher.train.load_classifier`. ``compare``: an earlier evaluated run folder;
     metrics.json then holds ``compare`` (see :func:`~thresher.evaluate.compare.compare_runs`).
     """
-    started = time.perf_counter()
     run_dir = Path(run_dir)
     model_dir = _require_model(run_dir)
-    task = _read_json(model_dir / "thresher_model.json", {}).get("task", "classification")
+    card = _read_json(model_dir / "thresher_model.json", {})
+    task = card.get("task", "classification")
     if task in ("multilabel", "ner"):  # scored as label sets / entity spans, in their own modules
         from thresher.evaluate.multilabel import evaluate_multilabel
         from thresher.evaluate.ner import evaluate_ner
@@ -70,18 +70,27 @@ def evaluate_run(
         scorer = evaluate_multilabel if task == "multilabel" else evaluate_ner
         metrics = scorer(run_dir, split, progress, batch_size=batch_size, device=device,
                          loader=loader)
-        log_test_metrics(run_dir, metrics)
-        return metrics
+    else:
+        metrics = _evaluate_classification(run_dir, card, split, progress, batch_size, device,
+                                           loader, compare)
+    log_test_metrics(run_dir, metrics)  # into the model's MLflow run, when it was trained with one
+    return metrics
+
+
+def _evaluate_classification(run_dir: Path, card: dict[str, Any], split: str, progress: bool,
+                             batch_size: int, device: str, loader: Loader | None,
+                             compare: Path | None) -> dict[str, Any]:
+    """metrics.json and predictions.parquet of a (single-label) classifier and its baseline."""
+    started = time.perf_counter()
     frame = read_split(run_dir, split)
     earlier = None if compare is None else scored_run(Path(compare))  # fail before the slow part
     load = loader or default_loader()
-    model = load(model_dir, device=device)
+    model = load(run_dir / "model", device=device)
     main = _scored(model, frame, split, batch_size, progress)
     metrics: dict[str, Any] = {
         "labels": main.labels,
-        "model": {**_read_json(model_dir / "thresher_model.json", {}), "path": "model",
-                  "labels": main.labels, "class": type(model).__name__},
-        "history": _read_json(model_dir / "training_history.json", []),
+        "model": {**card, "path": "model", "labels": main.labels, "class": type(model).__name__},
+        "history": _read_json(run_dir / "model" / "training_history.json", []),
         "split": split,
         "splits": {split: main.metrics},
     }
@@ -90,7 +99,8 @@ def evaluate_run(
     baseline = _baseline(run_dir, frame, split, batch_size, device, load)
     metrics["baseline"] = None if baseline is None else baseline[0]
     metrics["comparison"] = None if baseline is None else _comparison(main, baseline[1])
-    metrics["compare"] = None if earlier is None else compare_runs(_as_scored(run_dir, split, main), earlier)
+    metrics["compare"] = (None if earlier is None
+                          else compare_runs(_as_scored(run_dir, split, main), earlier))
     metrics["worst_examples"] = worst_examples(main, WORST_EXAMPLES)
     metrics["unseen_labels"] = main.unseen_labels
     metrics["plots"] = _write_plots(run_dir, main, None if baseline is None else baseline[1],
@@ -99,7 +109,6 @@ def evaluate_run(
     metrics["seconds"] = round(time.perf_counter() - started, 3)
     write_parquet(run_dir / "predictions.parquet", main.table)
     write_json(run_dir / "metrics.json", metrics)
-    log_test_metrics(run_dir, metrics)  # into the model's MLflow run, when it was trained with one
     return metrics
 
 
