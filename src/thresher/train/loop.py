@@ -98,12 +98,7 @@ def fit(
             report = lambda n, loss: bar.update(epoch, n, loss)  # noqa: E731
             train_loss = step.epoch(train, batches, config, report, state, plan.total_steps, save)
             trained = time.perf_counter()
-            logits = cluster.predict(
-                lambda data: predict_logits(model, data, config.eval_batch_size, device,
-                                            precision), val)
-            scores = task.val_scores(logits, val)
-            _check_finite(scores.get("val_loss", 0.0), "the validation loss", step, epoch, config,
-                          precision)
+            scores = _validate(model, val, config, device, precision, task, cluster, step, epoch)
             state.history.append({
                 "epoch": epoch, "train_loss": train_loss, **scores,
                 "seconds": time.perf_counter() - started,
@@ -120,6 +115,18 @@ def fit(
     if best_state is not None and state.best_epoch != len(state.history):
         model.load_state_dict(best_state, strict=False)
     return FitResult(state.history, state.best_epoch, state.best_score, step.count, resumed_from)
+
+
+def _validate(model: Any, val: Encoded, config: TrainConfig, device: str, precision: str,
+              task: Task, cluster: Cluster, step: "_Step", epoch: int) -> dict[str, float]:
+    """The task's validation scores (the same on every process); a validation loss that is
+    not a finite number stops training."""
+    logits = cluster.predict(
+        lambda data: predict_logits(model, data, config.eval_batch_size, device, precision), val)
+    scores = task.val_scores(logits, val)
+    _check_finite(scores.get("val_loss", 0.0), "the validation loss", step, epoch, config,
+                  precision)
+    return scores
 
 
 def _improved(state: TrainState, score: float, epoch: int, patience: int) -> bool:
