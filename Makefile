@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	else \
 		$(BIN)/python -m pip install -q "$(TORCH_CPU)"; \
 	fi
-	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track]"
+	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality]"
 	@# Debian packages: Chromium renders the report in tests; a CJK font draws Chinese labels
 	@# in plots. Only as root, only when missing.
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \

@@ -143,7 +143,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     external = recipe.split.decontaminate if recipe.split is not None else None
     fingerprint = _hash(__version__, recipe.task, info.sha256,
                         recipe.section_hash("input", "steps", "split", "seed"),
-                        file_sha256(Path(external)) if external else None)
+                        file_sha256(Path(external)) if external else None, *_step_files(recipe))
     if _data_cached(out, manifest, fingerprint):
         manifest.setdefault("inputs", [info.to_dict()])
         return fingerprint, True
@@ -168,6 +168,19 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     if leakage is not None:
         manifest["leakage"] = leakage
     return fingerprint, False
+
+
+def _step_files(recipe: Recipe) -> list[str]:
+    """Hashes of the files steps read (a reviewed suspects file): editing one re-runs the data."""
+    from thresher.ops import OPERATORS
+
+    found = []
+    for spec in recipe.steps:
+        for key in getattr(OPERATORS[spec.name], "files", ()):
+            path = spec.settings.get(key)
+            if path and Path(path).is_file():
+                found.append(file_sha256(Path(path)))
+    return found
 
 
 class _Reading:

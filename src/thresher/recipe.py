@@ -122,7 +122,7 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
     return Recipe(
         task=task,
         input=_input(raw.get("input"), base_dir, where),
-        steps=_steps(raw.get("steps"), task, where),
+        steps=_steps(raw.get("steps"), task, where, base_dir),
         split=_section(SplitSpec, raw, "split", where, base_dir),
         train=_train(raw, task, where),
         evaluate=_section(EvaluateSpec, raw, "evaluate", where),
@@ -146,7 +146,8 @@ def _input(section: Any, base_dir: Path | None, where: str) -> InputSpec:
     return spec
 
 
-def _steps(section: Any, task: str, where: str) -> tuple[StepSpec, ...]:
+def _steps(section: Any, task: str, where: str, base_dir: Path | None = None
+           ) -> tuple[StepSpec, ...]:
     if section is None:
         return ()
     if not isinstance(section, list):
@@ -159,10 +160,20 @@ def _steps(section: Any, task: str, where: str) -> tuple[StepSpec, ...]:
         cls = OPERATORS[name]
         if _data_task(task) not in cls.tasks:
             raise RecipeError(f"step '{name}' does not apply to task {task!r}", where=here)
-        spec = StepSpec(name, check_settings(cls, settings, here))
+        spec = StepSpec(name, _resolve_files(cls, check_settings(cls, settings, here), base_dir))
         _run_check(spec.build(), here)
         steps.append(spec)
     return tuple(steps)
+
+
+def _resolve_files(cls: type, settings: dict[str, Any], base_dir: Path | None) -> dict[str, Any]:
+    """Settings an operator names in ``files`` are paths relative to the recipe, like input."""
+    resolved = dict(settings)
+    for key in getattr(cls, "files", ()):
+        value = resolved.get(key)
+        if isinstance(value, str) and base_dir is not None and not Path(value).is_absolute():
+            resolved[key] = str((base_dir / Path(value).expanduser()).resolve())
+    return resolved
 
 
 def _step_item(item: Any, where: str) -> tuple[str, Any]:

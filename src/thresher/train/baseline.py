@@ -18,7 +18,7 @@ import numpy as np
 
 from thresher.train.files import read_json, replace_folder, write_json
 
-__all__ = ["PAIR_SEPARATOR", "BaselineClassifier", "as_text", "cjk_share"]
+__all__ = ["PAIR_SEPARATOR", "BaselineClassifier", "as_text", "cjk_share", "vectorizer_for"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _LETTER = re.compile(r"\w")
@@ -63,11 +63,10 @@ class BaselineClassifier:
         texts, labels = [as_text(t) for t in texts], [str(y) for y in labels]
         if not self.labels:
             self.labels = sorted(set(labels))
-        self.language_ = "zh" if cjk_share(texts) >= CJK_THRESHOLD else "other"
-        min_df = 2 if len(texts) >= MIN_ROWS_FOR_MIN_DF else 1
+        self.language_, vectorizer = vectorizer_for(texts)
         model = LogisticRegression(C=self.C, solver="saga", max_iter=1000, random_state=self.seed,
                                    class_weight=self.class_weight)
-        self.pipeline_ = make_pipeline(_vectorizer(self.language_, min_df), model)
+        self.pipeline_ = make_pipeline(vectorizer, model)
         self.pipeline_.fit(texts, labels)
         return self
 
@@ -123,6 +122,13 @@ class BaselineClassifier:
         model.pipeline_ = joblib.load(Path(folder) / "baseline.joblib")
         model.language_ = info.get("language", "other")
         return model
+
+
+def vectorizer_for(texts: Sequence[str]) -> tuple[str, Any]:
+    """The baseline's TF-IDF settings for these texts (by script), unfitted: (language, vectorizer)."""
+    language = "zh" if cjk_share(texts) >= CJK_THRESHOLD else "other"
+    min_df = 2 if len(texts) >= MIN_ROWS_FOR_MIN_DF else 1
+    return language, _vectorizer(language, min_df)
 
 
 def _vectorizer(language: str, min_df: int) -> Any:
