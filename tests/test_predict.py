@@ -139,13 +139,13 @@ def test_cli_predict_bad_files_exit_2(run_dir: Path, tmp_path: Path, capsys: pyt
     assert "file not found" in capsys.readouterr().err
 
 
-def test_models_of_other_tasks_are_refused(tmp_path: Path) -> None:
+def test_models_for_tasks_predict_does_not_know_are_refused(tmp_path: Path) -> None:
+    # multilabel, ner and sentence-pair models are predicted too (tests/test_predict_tasks.py)
     folder = tmp_path / "run" / "model"
     folder.mkdir(parents=True)
-    source = tmp_path / "new.csv"
-    _new_rows().to_csv(source, index=False)
-    for info, what in (({"kind": "transformer", "task": "ner"}, "ner"),
-                       ({"kind": "baseline", "text_pair": "hypothesis"}, "sentence pairs")):
-        (folder / "thresher_model.json").write_text(json.dumps(info), encoding="utf-8")
-        with pytest.raises(ModelError, match=f"this model is for {what}; predict handles single-text"):
-            thresher.predict(tmp_path / "run", source)
+    (folder / "thresher_model.json").write_text(json.dumps({"kind": "transformer", "task": "sft"}))
+    with pytest.raises(ModelError) as caught:
+        thresher.predict(tmp_path / "run", tmp_path / "never-read.csv")
+    assert str(caught.value) == (f"{folder}: this model is for 'sft'; predict handles "
+                                 "classification, multilabel, ner. predict with a model trained "
+                                 "for one of these tasks.")

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from pathlib import Path
 
 import numpy as np
@@ -16,28 +15,8 @@ from thresher.quality.oof import Features, out_of_sample_probs
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
-GOOD = ["great", "lovely", "superb", "friendly", "clean", "excellent", "wonderful", "helpful"]
-BAD = ["awful", "dirty", "rude", "terrible", "noisy", "broken", "horrible", "smelly"]
-FILLER = ["the", "room", "staff", "hotel", "was", "and", "very", "really", "breakfast", "view"]
-
-
-def reviews(n: int = 240, flips: int = 12, seed: int = 3) -> tuple[pd.DataFrame, set[str]]:
-    """Separable reviews (sentiment words decide the label) with ``flips`` labels flipped."""
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        label = "pos" if i % 2 else "neg"
-        words = rng.sample(GOOD if label == "pos" else BAD, 3) + rng.sample(FILLER, 4)
-        rng.shuffle(words)
-        rows.append({"id": f"r{i}", "text": " ".join(words), "label": label})
-    frame = pd.DataFrame(rows)
-    flipped = rng.sample(range(n), flips)
-    frame.loc[flipped, "label"] = frame.loc[flipped, "label"].map({"pos": "neg", "neg": "pos"})
-    return frame, {f"r{i}" for i in flipped}
-
-
-def test_flipped_labels_are_found_with_the_right_suggestion(tmp_path: Path):
-    frame, flipped = reviews()
+def test_flipped_labels_are_found_with_the_right_suggestion(make_reviews, tmp_path: Path):
+    frame, flipped = make_reviews()
     frame.to_csv(tmp_path / "d.csv", index=False)
     report = audit(tmp_path / "d.csv", out_dir=tmp_path / "audit")
     errors = report.suspects[report.suspects["issues"].str.contains("label_error")]
@@ -52,8 +31,8 @@ def test_flipped_labels_are_found_with_the_right_suggestion(tmp_path: Path):
     assert report.rows == 240 and report.labels == ["neg", "pos"]
 
 
-def test_files_written_are_reviewable_and_json_is_clean(tmp_path: Path):
-    frame, _ = reviews()
+def test_files_written_are_reviewable_and_json_is_clean(make_reviews, tmp_path: Path):
+    frame, _ = make_reviews()
     frame.to_csv(tmp_path / "d.csv", index=False)
     audit(tmp_path / "d.csv", out_dir=tmp_path / "a", suspects_format=".jsonl")
     text = (tmp_path / "a" / "audit.json").read_text()
@@ -66,8 +45,8 @@ def test_files_written_are_reviewable_and_json_is_clean(tmp_path: Path):
     assert (suspects["decision"] == "").all()
 
 
-def test_exact_copies_are_near_duplicates(tmp_path: Path):
-    frame, _ = reviews(flips=0)
+def test_exact_copies_are_near_duplicates(make_reviews, tmp_path: Path):
+    frame, _ = make_reviews(flips=0)
     copies = frame.iloc[[0, 1]].assign(id=["c0", "c1"])
     pd.concat([frame, copies]).to_csv(tmp_path / "d.csv", index=False)
     report = audit(tmp_path / "d.csv", out_dir=tmp_path / "a")
@@ -94,8 +73,8 @@ def test_out_of_sample_probabilities_never_see_their_row():
     ({"filter_by": "best"}, "unknown filter_by 'best'"),
     ({"suspects_format": ".xlsx"}, "suspects can be written as .csv or .jsonl, not .xlsx."),
 ])
-def test_bad_settings_are_one_clear_error(tmp_path: Path, kwargs, message):
-    frame, _ = reviews()
+def test_bad_settings_are_one_clear_error(make_reviews, tmp_path: Path, kwargs, message):
+    frame, _ = make_reviews()
     frame.to_csv(tmp_path / "d.csv", index=False)
     with pytest.raises(DataError) as err:
         audit(tmp_path / "d.csv", **kwargs)
@@ -113,10 +92,11 @@ def test_one_label_and_too_few_rows_per_label(tmp_path: Path):
         audit(tmp_path / "few.csv")
 
 
-def test_a_run_folder_is_audited_across_splits_and_review_applies(tmp_path: Path, capsys):
+def test_a_run_folder_is_audited_across_splits_and_review_applies(make_reviews, tmp_path: Path,
+                                                                  capsys):
     from thresher import run
 
-    frame, flipped = reviews(n=300, flips=15)
+    frame, flipped = make_reviews(n=300, flips=15)
     frame.drop(columns="id").to_csv(tmp_path / "d.csv", index=False)
     recipe = tmp_path / "r.yaml"
     recipe.write_text("input: {path: d.csv}\nsplit: {validation: 0.1, test: 0.1}\n")

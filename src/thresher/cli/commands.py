@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,21 @@ def predict(run_dir: Path, input: str, *, output: Path | None, **options: Any) -
     skipped = table.attrs.get("skipped") or {}
     note = f"; skipped {sum(skipped.values())} ({_reasons(skipped)})" if skipped else ""
     console.print(f"predicted {len(table):,} rows{note}")
-    counts = table["predicted"].value_counts()
-    console.print("predicted labels: " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
-    if "label" in table and table["label"].notna().any():
+    task = table.attrs.get("task", "classification")
+    if task == "ner":
+        kinds = Counter(e["type"] for row in table["entities"] for e in row)
+        console.print(f"entities: {sum(kinds.values()):,}"
+                      + "".join(f"; {k}: {v:,}" for k, v in kinds.most_common()))
+    elif task == "multilabel":
+        separator = table.attrs["label_separator"]
+        counts = Counter(y for s in table["predicted"] for y in s.split(separator) if y)
+        console.print("predicted labels: " + ", ".join(f"{k}: {v:,}" for k, v in counts.most_common()))
+    else:
+        counts = table["predicted"].value_counts()
+        console.print("predicted labels: " + ", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+    for message in table.attrs.get("notes", []):
+        console.print(f"note: {message}")
+    if task != "ner" and "label" in table and table["label"].notna().any():
         labelled = table[table["label"].notna()]
         right = (labelled["label"].astype(str) == labelled["predicted"]).mean()
         console.print(f"agreement with the input's labels: {right:.4f} over {len(labelled):,} rows")

@@ -101,10 +101,14 @@ def predict(
     text: Optional[str] = typer.Option(None, "--text", help="Text column (inferred when omitted)."),
     label: Optional[str] = typer.Option(None, "--label", help="Label column to carry along."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    text_pair: Optional[str] = typer.Option(
+        None, "--text-pair", help="Second-text column of a sentence-pair model [default: the training column]."),
+    tokenize: Optional[str] = typer.Option(
+        None, "--tokenize", help="NER text: whitespace or character [default: like the training tokens]."),
 ) -> None:
-    """Label new data with the run's model: predicted label, confidence, probability per label."""
+    """Label new data with the run's model: labels (or entities) with their probabilities."""
     commands.predict(run_dir, input, output=output, batch_size=batch_size, model=model, text=text,
-                     label=label, device=device)
+                     label=label, device=device, text_pair=text_pair, tokenize=tokenize)
 
 
 @app.command()
@@ -124,7 +128,7 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run fo
 
 
 # Know-your-data commands: one file each (thresher/cli/<name>.py), its function `command`.
-for _name in ("audit",):
+for _name in ("audit", "agree"):
     app.command(name=_name)(import_module(f"thresher.cli.{_name}").command)
 
 
