@@ -128,7 +128,7 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run fo
 
 
 # Know-your-data commands: one file each (thresher/cli/<name>.py), its function `command`.
-for _name in ("audit", "agree"):
+for _name in ("audit", "agree", "select"):
     app.command(name=_name)(import_module(f"thresher.cli.{_name}").command)
 
 

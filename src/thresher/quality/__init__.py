@@ -11,16 +11,22 @@ from thresher.quality.agree import AgreementReport, agree
 from thresher.quality.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha
 from thresher.quality.annotations import read_annotations
 from thresher.quality.audit import AuditReport, audit
+from thresher.quality.select import STRATEGIES, Selection, choose, select_rows, uncertainty
 
 __all__ = [
     "AgreementReport",
     "AuditReport",
+    "STRATEGIES",
+    "Selection",
     "agree",
     "audit",
+    "choose",
     "cohen_kappa",
     "dawid_skene",
     "fleiss_kappa",
     "krippendorff_alpha",
     "majority_vote",
     "read_annotations",
+    "select_rows",
+    "uncertainty",
 ]
