@@ -40,3 +40,9 @@ def test_entry_point_exit_code_and_debug_traceback(tmp_path: Path):
     debug = subprocess.run(exe + ["--debug", "report", str(tmp_path)], capture_output=True,
                            text=True)
     assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_an_option_out_of_range_is_a_usage_error_exit_2(tmp_path: Path, capsys):
+    assert main(["predict", str(tmp_path), "--input", "x.csv", "--batch-size", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "Invalid value for '--batch-size'" in err and "internal error" not in err

@@ -48,6 +48,9 @@ class RunResult:
     skipped: tuple[str, ...] = ()
 
 
+HEALTH_STAGES = ("profile", "audit")  # read the splits, write reports; change no data
+
+
 def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = False,
         on_stage: Progress | None = None, engine: str = "local", num_proc: int | None = None,
         address: str | None = None) -> RunResult:
@@ -68,20 +71,27 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
     skipped: list[str] = []
     say("data: read and clean")
     fingerprint, cached = _data_stage(recipe, out, manifest, runner)
+    data_fingerprint = fingerprint
     if cached:
         skipped.append("data")
     write_json(out / "manifest.json", manifest)
     result = RunResult(out, manifest)
-    for stage, wanted in (("train", recipe.train is not None),
+    for stage, wanted in (("profile", recipe.profile is not None),
+                          ("audit", recipe.audit is not None),
+                          ("train", recipe.train is not None),
                           ("evaluate", recipe.evaluate is not None)):
         if not wanted:
             continue
-        fingerprint = _hash(fingerprint, stage, recipe.section_hash(stage))
-        if _stage_done(out, manifest, stage, fingerprint):
+        # profile and audit only read the data: adding one must not make the model retrain
+        done = _hash(data_fingerprint if stage in HEALTH_STAGES else fingerprint, stage,
+                     recipe.section_hash(stage))
+        if stage not in HEALTH_STAGES:
+            fingerprint = done
+        if _stage_done(out, manifest, stage, done):
             skipped.append(stage)
             continue
         say(stage)
-        _run_stage(stage, recipe, out, manifest, fingerprint, progress)
+        _run_stage(stage, recipe, out, manifest, done, progress)
     if (out / "metrics.json").exists() and recipe.evaluate is not None:
         result.metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     if recipe.report:
@@ -96,7 +106,9 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
 def _run_stage(stage: str, recipe: Recipe, out: Path, manifest: dict[str, Any],
                fingerprint: str, progress: bool) -> None:
     start = time.perf_counter()
-    if stage == "train":
+    if stage in ("profile", "audit"):
+        _health_stage(stage, recipe, out)
+    elif stage == "train":
         from thresher.train import train_run
 
         train_run(out, recipe.train, progress=progress)
@@ -110,6 +122,24 @@ def _run_stage(stage: str, recipe: Recipe, out: Path, manifest: dict[str, Any],
     write_json(out / "manifest.json", manifest)
 
 
+def _health_stage(stage: str, recipe: Recipe, out: Path) -> None:
+    """The recipe's `profile:` or `audit:` section over the run's splits."""
+    if stage == "audit":
+        from thresher.quality.audit import audit
+
+        spec = recipe.audit
+        audit(out, features=spec.features, folds=spec.folds, filter_by=spec.filter_by,
+              seed=recipe.seed, out_dir=out / "audit", suspects_format=f".{spec.format}")
+        return
+    from thresher.quality.profile import profile
+
+    spec, train = recipe.profile, recipe.train
+    tokenizer = spec.tokenizer or (train.model if train is not None else None)
+    max_length = spec.max_length or (train.max_length if train is not None else None)
+    profile(out, tokenizer=tokenizer, max_length=max_length, near_dup=spec.near_dup,
+            out_dir=out, seed=recipe.seed)
+
+
 def _remove_stale_temp_files(out: Path) -> None:
     """Temporary files left by a killed run (kill -9 skips cleanup); never read, so drop them."""
     for stale in out.rglob(".tmp-*"):
@@ -119,7 +149,8 @@ def _remove_stale_temp_files(out: Path) -> None:
 
 
 def _stage_done(out: Path, manifest: dict[str, Any], stage: str, fingerprint: str) -> bool:
-    marker = {"train": out / "model" / "thresher_model.json", "evaluate": out / "metrics.json"}
+    marker = {"profile": out / "profile.json", "audit": out / "audit" / "audit.json",
+              "train": out / "model" / "thresher_model.json", "evaluate": out / "metrics.json"}
     done = manifest.get("stages", {}).get(stage, {}).get("fingerprint") == fingerprint
     return done and marker[stage].exists()
 

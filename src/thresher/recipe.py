@@ -16,10 +16,11 @@ from thresher.ops import OPERATORS, Operator
 from thresher.records import TASKS
 from thresher.settings import check_settings
 
-__all__ = ["EvaluateSpec", "InputSpec", "Recipe", "SplitSpec", "StepSpec", "load_recipe",
-           "parse_recipe"]
+__all__ = ["AuditSpec", "EvaluateSpec", "InputSpec", "ProfileSpec", "Recipe", "SplitSpec",
+           "StepSpec", "load_recipe", "parse_recipe"]
 
-TOP_KEYS = ("name", "task", "seed", "input", "steps", "split", "train", "evaluate", "report")
+TOP_KEYS = ("name", "task", "seed", "input", "steps", "split", "profile", "audit", "train",
+            "evaluate", "report")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,25 @@ class SplitSpec:
 
 
 @dataclass(frozen=True)
+class ProfileSpec:
+    """`profile:` after the split: the data's health, before any training (profile.json)."""
+
+    tokenizer: str | None = None  # a backbone spec; None: the train section's model, if any
+    max_length: int | None = None  # None: the train section's, else 128
+    near_dup: bool = True
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """`audit:` after the split: likely label errors, outliers, near-duplicates (audit/)."""
+
+    features: str = "tfidf"  # tfidf, minilm, tfidf+minilm, or an encoder folder
+    folds: int = 5
+    filter_by: str = "prune_by_noise_rate"
+    format: Literal["csv", "jsonl"] = "csv"
+
+
+@dataclass(frozen=True)
 class EvaluateSpec:
     split: Literal["test", "validation"] = "test"
 
@@ -66,6 +86,8 @@ class Recipe:
     input: InputSpec
     steps: tuple[StepSpec, ...] = ()
     split: SplitSpec | None = None
+    profile: ProfileSpec | None = None
+    audit: AuditSpec | None = None
     train: Any = None  # thresher.train.TrainConfig, imported lazily (torch-free recipes)
     evaluate: EvaluateSpec | None = None
     report: bool = False
@@ -124,6 +146,8 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
         input=_input(raw.get("input"), base_dir, where),
         steps=_steps(raw.get("steps"), task, where, base_dir),
         split=_section(SplitSpec, raw, "split", where, base_dir),
+        profile=_section(ProfileSpec, raw, "profile", where),
+        audit=_section(AuditSpec, raw, "audit", where),
         train=_train(raw, task, where),
         evaluate=_section(EvaluateSpec, raw, "evaluate", where),
         report="report" in raw,

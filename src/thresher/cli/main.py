@@ -128,7 +128,7 @@ def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run fo
 
 
 # Know-your-data commands: one file each (thresher/cli/<name>.py), its function `command`.
-for _name in ("audit", "agree", "select"):
+for _name in ("profile", "audit", "agree", "select"):
     app.command(name=_name)(import_module(f"thresher.cli.{_name}").command)
 
 
@@ -147,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a message
-        import click
-
-        if isinstance(exc, click.ClickException):
+        if _usage_error(exc):
             exc.show()
             return 2
         if _state["debug"]:
@@ -158,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
               "traceback, and please report it)", file=sys.stderr)
         return 1
     return 0
+
+
+def _usage_error(exc: Exception) -> bool:
+    """A bad option or value, caught by click. Matched by class name: typer >= 0.29 raises its
+    own vendored copy of click's exceptions, not click's."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ from thresher.quality.agree import AgreementReport, agree
 from thresher.quality.agreement import cohen_kappa, fleiss_kappa, krippendorff_alpha
 from thresher.quality.annotations import read_annotations
 from thresher.quality.audit import AuditReport, audit
+from thresher.quality.profile import Profile, profile
 from thresher.quality.select import STRATEGIES, Selection, choose, select_rows, uncertainty
 
 __all__ = [
     "AgreementReport",
     "AuditReport",
+    "Profile",
     "STRATEGIES",
     "Selection",
     "agree",
@@ -26,6 +28,7 @@ __all__ = [
     "fleiss_kappa",
     "krippendorff_alpha",
     "majority_vote",
+    "profile",
     "read_annotations",
     "select_rows",
     "uncertainty",

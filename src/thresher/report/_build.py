@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from thresher.report import _data_sections as data
+from thresher.report import _health_sections as health
 from thresher.report import _model_sections as model
 from thresher.report import _quality_sections as quality
 from thresher.report._data_plots import write_data_plots
@@ -23,7 +24,8 @@ from thresher.report._inputs import RunInputs, load_run, read_images
 
 __all__ = ["build_report", "render_report"]
 
-# Plots the sections place themselves; any other PNG under plots/ is shown at the end.
+# Plots the sections place themselves (and profile_*, the Data health section's); any other PNG
+# under plots/ is shown at the end.
 PLACED_PLOTS = (
     "label_distribution",
     "text_lengths",
@@ -71,6 +73,8 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "duplicates": quality.duplicates(run),
         "pii": quality.pii(run),
         "leakage": quality.leakage(run),
+        "health_profile": health.profile(run),
+        "health_audit": health.audit(run),
         "has_metrics": run.metrics is not None,
         "has_model": bool(metrics.get("model")),
         "training": model.training_items(run),
@@ -89,7 +93,8 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "worst": model.worst_examples(run),
         "banners": model.banners(metrics),
         "images": run.images,
-        "other_images": {k: v for k, v in run.images.items() if k not in PLACED_PLOTS},
+        "other_images": {k: v for k, v in run.images.items()
+                         if k not in PLACED_PLOTS and not k.startswith("profile_")},
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
