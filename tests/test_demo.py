@@ -25,4 +25,9 @@ def test_demo_path_with_baseline(tmp_path: Path):
     assert set(m["splits"]) == {"train", "validation", "test"}
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["splits"]["test"]["accuracy"] > 0.75
-    assert (tmp_path / "report.html").stat().st_size > 50_000
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert len(html) > 50_000 and "Data health" in html and "Label audit" in html
+    profile = json.loads((tmp_path / "profile.json").read_text())
+    assert profile["splits"]["train"]["rows"] == m["splits"]["train"]
+    audit = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    assert audit["rows"] == sum(m["splits"].values()) and audit["counts"]["label_error"] > 0

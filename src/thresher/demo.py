@@ -78,6 +78,8 @@ def demo_recipe(out_dir: Path, train: dict[str, Any] | None = None) -> Recipe:
             {"dedup_exact": {"conflicts": "drop_all"}},
         ],
         "split": {"validation": 0.1, "test": 0.1, "stratify": True, "seed": 13},
+        "profile": {},  # the report's Data health section: before training, what the data holds
+        "audit": {},  # likely label errors for review (audit/suspects.csv)
         "train": demo_train_settings() if train is None else dict(train),
         "evaluate": {},
         "report": {},
