@@ -19,7 +19,8 @@ import pytest
 from thresher.train import TrainConfig, train_run
 
 CONFIG = TrainConfig(epochs=6, batch_size=8, learning_rate=5e-3, warmup=0.1, patience=0,
-                     max_length=32, eval_batch_size=16, device="cpu", checkpoint_every=4)
+                     max_length=32, eval_batch_size=16, device="cpu", precision="fp32",
+                     checkpoint_every=4)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from thresher.train import TrainConfig, train_run
 from thresher.train.guards import TrainingDiverged
 
 CONFIG = TrainConfig(epochs=3, batch_size=8, learning_rate=5e-3, warmup=0.1, patience=0,
-                     max_length=32, eval_batch_size=16, device="cpu", checkpoint_every=5)
+                     max_length=32, eval_batch_size=16, device="cpu", precision="fp32",
+                     checkpoint_every=5)
 # 96 train rows / batch 8 = 12 optimiser steps per epoch
 
 

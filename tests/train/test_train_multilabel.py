@@ -21,7 +21,7 @@ CUES_ZH = {"sports": ["足球", "比赛"], "food": ["火锅", "饺子"], "music"
 FILLER = "the a this that day night very quite one it was is we saw had".split()
 FILLER_ZH = list("今天我们的在了很也都去看")
 CONFIG = TrainConfig(epochs=4, batch_size=8, learning_rate=1e-2, warmup=0.0, patience=0,
-                     max_length=32, eval_batch_size=16, device="cpu")
+                     max_length=32, eval_batch_size=16, device="cpu", precision="fp32")
 
 
 def frame(n: int, seed: int, prefix: str, chinese: bool = False) -> pd.DataFrame:

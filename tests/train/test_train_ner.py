@@ -22,7 +22,7 @@ WEIBO = DATA / "weibo_ner"
 needs_data = pytest.mark.skipif(not WEIBO.is_dir() or not WNUT.is_dir(),
                                 reason="../shared/data (WNUT-17, Weibo NER) is not present")
 CONFIG = TrainConfig(epochs=3, batch_size=16, learning_rate=5e-3, warmup=0.0, patience=0,
-                     max_length=128, eval_batch_size=32, device="cpu")
+                     max_length=128, eval_batch_size=32, device="cpu", precision="fp32")
 
 
 def test_first_sub_token_carries_the_tag_the_rest_are_ignored() -> None:

@@ -22,7 +22,7 @@ from thresher.train.tasks import Classification, balanced_weights, make_task
 FILLER = "the a this that movie film plot story day night very quite one it was is".split()
 POSITIVE, NEGATIVE = ["good", "great", "lovely"], ["bad", "awful", "boring"]
 CONFIG = TrainConfig(epochs=4, batch_size=8, learning_rate=5e-3, warmup=0.0, patience=0,
-                     max_length=48, eval_batch_size=16, device="cpu")
+                     max_length=48, eval_batch_size=16, device="cpu", precision="fp32")
 
 
 def sentence(rng: random.Random, cue: str) -> str:

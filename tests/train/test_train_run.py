@@ -15,7 +15,7 @@ from thresher.train import TrainConfig, load_classifier, train_run
 from thresher.train.backbones import OFFLINE_BACKBONES
 
 ENCODER = TrainConfig(epochs=4, batch_size=8, learning_rate=5e-3, warmup=0.0, patience=0,
-                      max_length=32, eval_batch_size=16, device="cpu")
+                      max_length=32, eval_batch_size=16, device="cpu", precision="fp32")
 DECODER = replace(ENCODER, learning_rate=1e-2, lora_r=4, lora_alpha=8)
 
 
@@ -148,7 +148,7 @@ def test_bf16_auto_falls_back_to_fp32_without_native_support(
     monkeypatch.setenv("THRESHER_CPU_BF16", "1")
     device.cpu_has_native_bf16.cache_clear()
     assert device.resolve_precision("auto", "cpu") == "bf16"
-    result = train_run(run_dir, replace(ENCODER, model=str(tiny_bert)))
+    result = train_run(run_dir, replace(ENCODER, model=str(tiny_bert), precision="auto"))
     assert result.model_info["precision"] == "bf16"
     assert result.history[-1]["val_accuracy"] >= 0.8
     device.cpu_has_native_bf16.cache_clear()
