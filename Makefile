@@ -20,11 +20,13 @@ $(STAMP): pyproject.toml Makefile
 	else \
 		$(BIN)/python -m pip install -q "$(TORCH_CPU)"; \
 	fi
-	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality]"
+	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality,augment]"
 	@# Debian packages: Chromium renders the report in tests; a CJK font draws Chinese labels
-	@# in plots. Only as root, only when missing.
+	@# in plots; WordNet 3.0 gives English synonyms offline (augment: eda). Only as root, only
+	@# when missing.
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-wqy-microhei"; \
+	test -f /usr/share/wordnet/index.sense || missing="$$missing wordnet-base wordnet-sense-index"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -1,0 +1,34 @@
+"""Augmenters: each turns texts into variants that should keep their label.
+
+Where rows go, lineage and the label-preservation check belong to the augment stage; these
+classes only make variants (``Augmenter.augment(texts, n_aug, seed=...) -> Variants``).
+"""
+
+from __future__ import annotations
+
+from thresher.augment.base import Augmenter, Variants
+from thresher.augment.eda import OPERATIONS, Eda, eda_defaults
+from thresher.augment.noise import NOISE_OPERATIONS, CharNoise, keyboard_neighbours
+from thresher.augment.sentences import (
+    SENTENCE_OPERATIONS,
+    Recombined,
+    SentenceMix,
+    recombine,
+    split_sentences,
+)
+
+__all__ = [
+    "Augmenter",
+    "CharNoise",
+    "Eda",
+    "NOISE_OPERATIONS",
+    "OPERATIONS",
+    "Recombined",
+    "SENTENCE_OPERATIONS",
+    "SentenceMix",
+    "Variants",
+    "eda_defaults",
+    "keyboard_neighbours",
+    "recombine",
+    "split_sentences",
+]
