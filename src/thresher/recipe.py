@@ -62,7 +62,9 @@ class AuditSpec:
 
     features: str = "tfidf"  # tfidf, minilm, tfidf+minilm, or an encoder folder
     folds: int = 5
-    filter_by: str = "prune_by_noise_rate"
+    filter_by: Literal["prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
+                       "predicted_neq_given", "low_self_confidence",
+                       "low_normalized_margin"] = "prune_by_noise_rate"  # cleanlab's rules
     format: Literal["csv", "jsonl"] = "csv"
 
 
@@ -231,6 +233,9 @@ def _section(cls: type, raw: dict[str, Any], key: str, where: str,
     spec = cls(**settings)
     if isinstance(spec, SplitSpec):
         spec = _check_split(spec, f"{where}: {key}", base_dir)
+    if isinstance(spec, AuditSpec) and spec.folds < 2:
+        raise RecipeError(f"folds must be at least 2, got {spec.folds}",
+                          where=f"{where}: audit.folds", fix="e.g. folds: 5")
     return spec
 
 

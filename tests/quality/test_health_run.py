@@ -56,6 +56,10 @@ def test_bad_health_settings_fail_when_the_recipe_loads():
         parse_recipe({"input": "d.csv", "audit": {"fold": 3}})
     with pytest.raises(RecipeError, match="'format' must be"):
         parse_recipe({"input": "d.csv", "audit": {"format": "xlsx"}})
+    with pytest.raises(RecipeError, match="'filter_by' must be one of"):
+        parse_recipe({"input": "d.csv", "audit": {"filter_by": "best"}})
+    with pytest.raises(RecipeError, match="folds must be at least 2, got 1"):
+        parse_recipe({"input": "d.csv", "audit": {"folds": 1}})
 
 
 def test_profile_and_audit_sections_together_in_the_report(make_reviews, tmp_path: Path):
