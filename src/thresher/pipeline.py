@@ -74,10 +74,13 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
     data_fingerprint = fingerprint
     if cached:
         skipped.append("data")
+    if recipe.augment is None:
+        _remove_augmented(out, manifest)
     write_json(out / "manifest.json", manifest)
     result = RunResult(out, manifest)
     for stage, wanted in (("profile", recipe.profile is not None),
                           ("audit", recipe.audit is not None),
+                          ("augment", recipe.augment is not None),
                           ("train", recipe.train is not None),
                           ("evaluate", recipe.evaluate is not None)):
         if not wanted:
@@ -108,6 +111,10 @@ def _run_stage(stage: str, recipe: Recipe, out: Path, manifest: dict[str, Any],
     start = time.perf_counter()
     if stage in ("profile", "audit"):
         _health_stage(stage, recipe, out)
+    elif stage == "augment":
+        from thresher.augment.stage import augment_run
+
+        manifest["augment"] = augment_run(out, recipe.augment, seed=recipe.seed).to_dict()
     elif stage == "train":
         from thresher.train import train_run
 
@@ -140,6 +147,14 @@ def _health_stage(stage: str, recipe: Recipe, out: Path) -> None:
             out_dir=out, seed=recipe.seed)
 
 
+def _remove_augmented(out: Path, manifest: dict[str, Any]) -> None:
+    """A recipe without `augment:` trains on the original rows only: drop earlier variants."""
+    for name in ("augmented.parquet", "augment_rejects.parquet"):
+        (out / "data" / name).unlink(missing_ok=True)
+    manifest.pop("augment", None)
+    manifest.get("stages", {}).pop("augment", None)
+
+
 def _remove_stale_temp_files(out: Path) -> None:
     """Temporary files left by a killed run (kill -9 skips cleanup); never read, so drop them."""
     for stale in out.rglob(".tmp-*"):
@@ -150,6 +165,7 @@ def _remove_stale_temp_files(out: Path) -> None:
 
 def _stage_done(out: Path, manifest: dict[str, Any], stage: str, fingerprint: str) -> bool:
     marker = {"profile": out / "profile.json", "audit": out / "audit" / "audit.json",
+              "augment": out / "data" / "augmented.parquet",
               "train": out / "model" / "thresher_model.json", "evaluate": out / "metrics.json"}
     done = manifest.get("stages", {}).get(stage, {}).get("fingerprint") == fingerprint
     return done and marker[stage].exists()

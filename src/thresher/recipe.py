@@ -16,11 +16,11 @@ from thresher.ops import OPERATORS, Operator
 from thresher.records import TASKS
 from thresher.settings import check_settings
 
-__all__ = ["AuditSpec", "EvaluateSpec", "InputSpec", "ProfileSpec", "Recipe", "SplitSpec",
-           "StepSpec", "load_recipe", "parse_recipe"]
+__all__ = ["AugmentSpec", "AuditSpec", "EvaluateSpec", "InputSpec", "ProfileSpec", "Recipe",
+           "SplitSpec", "StepSpec", "load_recipe", "parse_recipe"]
 
-TOP_KEYS = ("name", "task", "seed", "input", "steps", "split", "profile", "audit", "train",
-            "evaluate", "report")
+TOP_KEYS = ("name", "task", "seed", "input", "steps", "split", "profile", "audit", "augment",
+            "train", "evaluate", "report")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,18 @@ class AuditSpec:
 
 
 @dataclass(frozen=True)
+class AugmentSpec:
+    """`augment:` after the split, on the training rows only (data/augmented.parquet)."""
+
+    augmenters: tuple[dict[str, Any], ...] = ({"eda": {}},)  # each `name: {settings}`
+    n_aug: int | Literal["auto"] = "auto"  # variants per row; auto: EDA's table by train size
+    min_prob: float = 0.5  # reference classifier's probability of the parent's label; 0: off
+    min_similarity: float = 0.2  # Jaccard of shingles with the parent: below, a different text
+    max_similarity: float = 0.95  # above: a copy
+    near_threshold: float = 0.8  # near-duplicates of validation/test rows are dropped (leakage)
+
+
+@dataclass(frozen=True)
 class EvaluateSpec:
     split: Literal["test", "validation"] = "test"
 
@@ -90,6 +102,7 @@ class Recipe:
     split: SplitSpec | None = None
     profile: ProfileSpec | None = None
     audit: AuditSpec | None = None
+    augment: AugmentSpec | None = None
     train: Any = None  # thresher.train.TrainConfig, imported lazily (torch-free recipes)
     evaluate: EvaluateSpec | None = None
     report: bool = False
@@ -150,6 +163,7 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
         split=_section(SplitSpec, raw, "split", where, base_dir),
         profile=_section(ProfileSpec, raw, "profile", where),
         audit=_section(AuditSpec, raw, "audit", where),
+        augment=_augment(raw, task, where),
         train=_train(raw, task, where),
         evaluate=_section(EvaluateSpec, raw, "evaluate", where),
         report="report" in raw,
@@ -237,6 +251,53 @@ def _section(cls: type, raw: dict[str, Any], key: str, where: str,
         raise RecipeError(f"folds must be at least 2, got {spec.folds}",
                           where=f"{where}: audit.folds", fix="e.g. folds: 5")
     return spec
+
+
+def _augment(raw: dict[str, Any], task: str, where: str) -> AugmentSpec | None:
+    section = raw.get("augment")
+    if section is None:
+        return None
+    here = f"{where}: augment"
+    if task != "classification" or _has_pair(raw):
+        raise RecipeError("augment applies to single-text classification so far", where=here,
+                          fix="remove the augment section for this task")
+    if "split" not in raw:
+        raise RecipeError("augment needs a split section (only the train split is augmented)",
+                          where=here, fix="add `split: {validation: 0.1, test: 0.1}`")
+    if not isinstance(section, dict):
+        section = check_settings(AugmentSpec, section, here)  # the same message as elsewhere
+    settings = dict(section)
+    entries = settings.pop("augmenters", list(AugmentSpec.augmenters))
+    settings = check_settings(AugmentSpec, settings, here)
+    if not isinstance(entries, (list, tuple)) or not entries:
+        raise RecipeError("augmenters must be a non-empty list of `name: {settings}`",
+                          where=f"{here}.augmenters", fix="e.g. augmenters: [{eda: {}}]")
+    spec = AugmentSpec(**{**settings, "augmenters": tuple(_augmenter_entry(e, here)
+                                                          for e in entries)})
+    from thresher.augment.stage import build_augmenter
+
+    for entry in spec.augmenters:
+        (name, options), = entry.items()
+        build_augmenter(name, options, train_rows=5000)  # unknown names and bad settings
+    if not 0 <= spec.min_prob <= 1 or not 0 <= spec.min_similarity <= spec.max_similarity <= 1:
+        raise RecipeError("min_prob and the similarity band must lie in [0, 1], min <= max",
+                          where=here)
+    return spec
+
+
+def _augmenter_entry(entry: Any, where: str) -> dict[str, Any]:
+    if isinstance(entry, str):
+        entry = {entry: {}}
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise RecipeError("each augmenter is one `name: {settings}` mapping",
+                          where=f"{where}.augmenters", fix="e.g. - eda: {alpha_sr: 0.05}")
+    (name, options), = entry.items()
+    return {str(name): dict(options or {})}
+
+
+def _has_pair(raw: dict[str, Any]) -> bool:
+    section = raw.get("input")
+    return isinstance(section, dict) and section.get("text_pair") is not None
 
 
 def _check_split(spec: SplitSpec, where: str, base_dir: Path | None = None) -> SplitSpec:

@@ -65,6 +65,7 @@ def train_run(run_dir: Path, config: TrainConfig, progress: bool = False, *,
         return train_multilabel(run_dir, train, val, config, progress, started, text_pair)
     if config.max_train_rows is not None:
         train = stratified_subsample(train, config.max_train_rows, config.seed)
+    train = with_augmented(run_dir, train)
     labels = sorted(set(train["label"]) | set(val["label"]))
     if train["label"].nunique() < 2:
         raise DataError(
@@ -145,6 +146,22 @@ def _parquet_columns(path: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     return list(pq.read_schema(path).names)
+
+
+def with_augmented(run_dir: Path, train: pd.DataFrame) -> pd.DataFrame:
+    """The training rows, then the augment stage's kept variants (data/augmented.parquet) of
+    the parents still in ``train`` (``max_train_rows`` may have left some out)."""
+    path = run_dir / "data" / "augmented.parquet"
+    if not path.is_file():
+        return train
+    extra = pd.read_parquet(path, columns=["id", "text", "label", "parent_id"])
+    extra = extra[extra["parent_id"].astype(str).isin(set(train["id"]))]
+    if extra.empty:
+        return train
+    extra = extra.assign(id=extra["id"].astype(str), text=extra["text"].astype(str))
+    if train["label"].map(lambda v: isinstance(v, str)).all():
+        extra["label"] = extra["label"].astype(str)
+    return pd.concat([train, extra.drop(columns="parent_id")], ignore_index=True)
 
 
 def read_split(run_dir: Path, split: str, text_pair: str | None = None) -> pd.DataFrame:
