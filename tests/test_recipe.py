@@ -29,7 +29,7 @@ def test_minimal_recipe_and_steps():
 def test_unknown_section_names_the_allowed_ones():
     assert err({**BASE, "trian": {}}) == (
         "recipe: unknown section 'trian'. allowed sections: name, task, seed, input, steps, "
-        "split, profile, audit, train, evaluate, report.")
+        "split, profile, audit, augment, train, evaluate, report.")
 
 
 def test_unknown_step_and_setting_and_bad_value():
