@@ -38,8 +38,8 @@ def recipe(tmp_path: Path, augment: str, train: str = "") -> Path:
 
 
 def test_only_train_rows_are_augmented_with_lineage_and_every_candidate_accounted(tmp_path: Path):
-    result = run(recipe(tmp_path, "augment: {augmenters: [eda, char_noise], n_aug: 2}\n"),
-                 tmp_path / "out")
+    result = run(recipe(tmp_path, "augment: {augmenters: [eda, char_noise], n_aug: 2}\n"
+                                  "report: {}\n"), tmp_path / "out")
     data = tmp_path / "out" / "data"
     train = pd.read_parquet(data / "train.parquet")
     augmented = pd.read_parquet(data / "augmented.parquet")
@@ -59,6 +59,8 @@ def test_only_train_rows_are_augmented_with_lineage_and_every_candidate_accounte
     assert set(rejected["reason"]) <= {"duplicate", "near_eval", "too_similar", "too_different",
                                        "label_changed"}
     assert sum(stats["rejected"].values()) == len(rejected)
+    html = result.report.read_text(encoding="utf-8")
+    assert "Augmentation (training rows only)" in html and "char_noise" in html
 
 
 def test_training_reads_the_variants_and_dropping_the_section_removes_them(tmp_path: Path):

@@ -73,6 +73,7 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "duplicates": quality.duplicates(run),
         "pii": quality.pii(run),
         "leakage": quality.leakage(run),
+        "augmentation": quality.augmentation(run),
         "health_profile": health.profile(run),
         "health_audit": health.audit(run),
         "has_metrics": run.metrics is not None,

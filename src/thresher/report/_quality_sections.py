@@ -12,7 +12,7 @@ from typing import Any
 
 from thresher.report._inputs import RunInputs
 
-__all__ = ["duplicates", "leakage", "pii"]
+__all__ = ["augmentation", "duplicates", "leakage", "pii"]
 
 EXAMPLE_CHARS = 200
 
@@ -78,3 +78,13 @@ def leakage(run: RunInputs) -> dict[str, Any] | None:
     return {"pairs": report.get("pairs") or 0, "counts": report.get("counts") or {},
             "examples": report.get("examples") or {}, "settings": report.get("settings") or {},
             "external": report.get("external"), "dropped": report.get("dropped") or 0}
+
+
+def augmentation(run: RunInputs) -> dict[str, Any] | None:
+    """The augment stage's counts: made, kept, rejected by reason, per augmenter, examples."""
+    found = run.manifest.get("augment")
+    if not isinstance(found, dict):
+        return None
+    examples = [{"parent": _short(e.get("parent", "")), "augmented": _short(e.get("augmented", ""))}
+                for e in found.get("examples") or [] if isinstance(e, dict)]
+    return {**found, "examples": examples}
