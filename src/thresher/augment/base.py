@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
-__all__ = ["Augmenter", "Variants"]
+from thresher.errors import RecipeError
+
+__all__ = ["Augmenter", "Variants", "check_operations"]
 
 
 @dataclass
@@ -37,6 +39,26 @@ class Augmenter:
         """Up to ``n_aug`` distinct variants per text, none equal to its original."""
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Raise ValueError for a bad setting (the recipe loader turns it into a RecipeError)."""
+
+    def _check_call(self, n_aug: int) -> None:
+        """The settings and ``n_aug`` before a run, as one RecipeError naming the augmenter."""
+        try:
+            self.check()
+            if isinstance(n_aug, bool) or not isinstance(n_aug, int) or n_aug < 1:
+                raise ValueError(f"n_aug must be a whole number >= 1, got {n_aug!r}")
+        except ValueError as exc:
+            raise RecipeError(str(exc), where=f"augment: {self.name}") from None
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"{type(self).__name__}({args})"
+
+
+def check_operations(operations: Any, allowed: Sequence[str]) -> None:
+    """``operations`` must be a non-empty list of distinct names from ``allowed``."""
+    ops = [] if isinstance(operations, str) else list(operations)
+    if not ops or any(op not in allowed for op in ops) or len(set(ops)) != len(ops):
+        raise ValueError(f"operations must be distinct names from {', '.join(allowed)}, "
+                         f"got {operations!r}")

@@ -40,8 +40,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from thresher.augment.base import Augmenter, Variants
-from thresher.errors import DataError, RecipeError
+from thresher.augment.base import Augmenter, Variants, check_operations
+from thresher.errors import DataError
 
 __all__ = ["OPERATIONS", "Eda", "eda_defaults"]
 
@@ -100,10 +100,7 @@ class Eda(Augmenter):
                     0 <= value <= 1) or (key == "p_rd" and value == 0):
                 low = "0 <" if key == "p_rd" else "0 <="
                 raise ValueError(f"{key} must be a number with {low} {key} <= 1, got {value!r}")
-        ops = [] if isinstance(self.operations, str) else list(self.operations)
-        if not ops or any(op not in OPERATIONS for op in ops) or len(set(ops)) != len(ops):
-            raise ValueError(f"operations must be distinct names from {', '.join(OPERATIONS)}, "
-                             f"got {self.operations!r}")
+        check_operations(self.operations, OPERATIONS)
         if self.language not in ("auto", "en", "zh"):
             raise ValueError(f"language must be auto, en or zh, got {self.language!r}")
         if not isinstance(self.lowercase, bool):
@@ -116,12 +113,7 @@ class Eda(Augmenter):
         give the same variants in any process; a text's variants also depend on the texts
         before it in the batch.
         """
-        try:
-            self.check()
-            if isinstance(n_aug, bool) or not isinstance(n_aug, int) or n_aug < 1:
-                raise ValueError(f"n_aug must be a whole number >= 1, got {n_aug!r}")
-        except ValueError as exc:
-            raise RecipeError(str(exc), where="augment: eda") from None
+        self._check_call(n_aug)
         draw = _uniforms(seed)
         vary = _variant_maker(self, n_aug, draw)
         # an all-ASCII batch (one C-level test) cannot hold Chinese: skip the per-text search

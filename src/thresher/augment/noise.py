@@ -20,8 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from thresher.augment.base import Augmenter, Variants
-from thresher.errors import RecipeError
+from thresher.augment.base import Augmenter, Variants, check_operations
 
 __all__ = ["NOISE_OPERATIONS", "CharNoise", "keyboard_neighbours"]
 
@@ -83,20 +82,12 @@ class CharNoise(Augmenter):
         rate = self.rate
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
             raise ValueError(f"rate must be a number with 0 < rate <= 1, got {rate!r}")
-        ops = [] if isinstance(self.operations, str) else list(self.operations)
-        if not ops or any(op not in NOISE_OPERATIONS for op in ops) or len(set(ops)) != len(ops):
-            raise ValueError(f"operations must be distinct names from "
-                             f"{', '.join(NOISE_OPERATIONS)}, got {self.operations!r}")
+        check_operations(self.operations, NOISE_OPERATIONS)
         if self.language not in ("auto", "en", "zh"):
             raise ValueError(f"language must be auto, en or zh, got {self.language!r}")
 
     def augment(self, texts: Sequence[str], n_aug: int, *, seed: int = 13) -> Variants:
-        try:
-            self.check()
-            if isinstance(n_aug, bool) or not isinstance(n_aug, int) or n_aug < 1:
-                raise ValueError(f"n_aug must be a whole number >= 1, got {n_aug!r}")
-        except ValueError as exc:
-            raise RecipeError(str(exc), where="augment: char_noise") from None
+        self._check_call(n_aug)
         rng = np.random.default_rng(seed)
         out: list[list[str]] = []
         skipped: list[str | None] = []

@@ -20,8 +20,8 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from thresher.augment.base import Augmenter, Variants
-from thresher.errors import DataError, RecipeError
+from thresher.augment.base import Augmenter, Variants, check_operations
+from thresher.errors import DataError
 
 __all__ = ["SENTENCE_OPERATIONS", "Recombined", "SentenceMix", "recombine", "split_sentences"]
 
@@ -65,19 +65,10 @@ class SentenceMix(Augmenter):
         low = self.min_sentences
         if isinstance(low, bool) or not isinstance(low, int) or low < 1:
             raise ValueError(f"min_sentences must be a whole number >= 1, got {low!r}")
-        ops = [] if isinstance(self.operations, str) else list(self.operations)
-        if not ops or any(op not in SENTENCE_OPERATIONS for op in ops) or len(set(ops)) != len(
-                ops):
-            raise ValueError(f"operations must be distinct names from "
-                             f"{', '.join(SENTENCE_OPERATIONS)}, got {self.operations!r}")
+        check_operations(self.operations, SENTENCE_OPERATIONS)
 
     def augment(self, texts: Sequence[str], n_aug: int, *, seed: int = 13) -> Variants:
-        try:
-            self.check()
-            if isinstance(n_aug, bool) or not isinstance(n_aug, int) or n_aug < 1:
-                raise ValueError(f"n_aug must be a whole number >= 1, got {n_aug!r}")
-        except ValueError as exc:
-            raise RecipeError(str(exc), where="augment: sentence_mix") from None
+        self._check_call(n_aug)
         rng = np.random.default_rng(seed)
         out: list[list[str]] = []
         skipped: list[str | None] = []
