@@ -86,7 +86,8 @@ def audit(source: str | Path, *, text: str | None = None, label: str | None = No
     given = rows["label"].map({n: i for i, n in enumerate(names)}).to_numpy()
     view = make_features(rows["text"].tolist(), features, device=device)
     probs = out_of_sample_probs(view, given, folds=folds, seed=seed)
-    suspects = _suspects(rows, names, given, probs, view.neighbours, filter_by)
+    scores = _label_scores(given, probs)
+    suspects = _suspects(rows, names, given, probs, scores, view.neighbours, filter_by)
     report = AuditReport(
         rows=len(rows), labels=names,
         settings={"features": view.description, "folds": folds, "filter_by": filter_by,
@@ -95,7 +96,7 @@ def audit(source: str | Path, *, text: str | None = None, label: str | None = No
         counts={k: int(suspects["issues"].str.contains(k).sum()) for k in ISSUES},
         by_split=_tally(suspects, "split"), by_label=_tally(suspects, "label"),
         not_audited=not_audited, seconds=time.perf_counter() - start, suspects=suspects,
-        label_scores=pd.Series(_label_scores(given, probs), index=rows["id"].to_numpy()))
+        label_scores=pd.Series(scores, index=rows["id"].to_numpy()))
     if out_dir is None and _is_run(source):
         out_dir = Path(source) / "audit"
     if out_dir is not None:
@@ -151,13 +152,12 @@ def _reasons(rejects: list[Any]) -> dict[str, int]:
 
 
 def _suspects(rows: pd.DataFrame, names: list[str], given: np.ndarray, probs: np.ndarray,
-              neighbours: Any, filter_by: str) -> pd.DataFrame:
+              label_score: np.ndarray, neighbours: Any, filter_by: str) -> pd.DataFrame:
     from cleanlab.filter import find_label_issues
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cleanlab warns on tiny classes; the counts say it
         is_error = find_label_issues(given, probs, filter_by=filter_by)
-    label_score = _label_scores(given, probs)
     outlier, near = _neighbour_issues(given, probs, neighbours)
     table = rows.assign(
         suggested_label=[names[i] for i in probs.argmax(1)],
