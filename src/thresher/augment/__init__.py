@@ -6,8 +6,11 @@ classes only make variants (``Augmenter.augment(texts, n_aug, seed=...) -> Varia
 
 from __future__ import annotations
 
+from thresher.augment.backtranslate import BackTranslate
 from thresher.augment.base import Augmenter, Variants
 from thresher.augment.eda import OPERATIONS, Eda, eda_defaults
+from thresher.augment.llm import LlmParaphrase
+from thresher.augment.masked_lm import MaskedLM
 from thresher.augment.noise import NOISE_OPERATIONS, CharNoise, keyboard_neighbours
 from thresher.augment.sentences import (
     SENTENCE_OPERATIONS,
@@ -19,8 +22,11 @@ from thresher.augment.sentences import (
 
 __all__ = [
     "Augmenter",
+    "BackTranslate",
     "CharNoise",
     "Eda",
+    "LlmParaphrase",
+    "MaskedLM",
     "NOISE_OPERATIONS",
     "OPERATIONS",
     "Recombined",

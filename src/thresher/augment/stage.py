@@ -24,15 +24,19 @@ import numpy as np
 import pandas as pd
 
 from thresher._files import atomic_path
+from thresher.augment.backtranslate import BackTranslate
 from thresher.augment.base import Augmenter
 from thresher.augment.eda import Eda, eda_defaults
+from thresher.augment.llm import LlmParaphrase
+from thresher.augment.masked_lm import MaskedLM
 from thresher.augment.noise import CharNoise
 from thresher.augment.sentences import SentenceMix
 from thresher.errors import DataError, RecipeError
 
 __all__ = ["AUGMENTERS", "AugmentResult", "augment_run", "build_augmenter"]
 
-AUGMENTERS: dict[str, type[Augmenter]] = {cls.name: cls for cls in (Eda, CharNoise, SentenceMix)}
+AUGMENTERS: dict[str, type[Augmenter]] = {
+    cls.name: cls for cls in (Eda, CharNoise, SentenceMix, BackTranslate, MaskedLM, LlmParaphrase)}
 AUGMENTED = "augmented.parquet"
 AUGMENT_REJECTS = "augment_rejects.parquet"
 
