@@ -64,7 +64,7 @@ class FakeEndpoint:
 @pytest.fixture()
 def endpoint() -> Iterator[FakeEndpoint]:
     fake = FakeEndpoint()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield fake
     fake.server.shutdown()
