@@ -44,7 +44,7 @@ import pandas as pd
 
 from thresher._files import read_json
 from thresher.errors import DataError, InputError, ModelError
-from thresher.predict._io import (OUTPUT_FORMATS, _ids, _missing, _output_suffix, _read_raw,
+from thresher.predict._io import (OUTPUT_FORMATS, _ids, _missing, output_suffix, _read_raw,
                                   _skipped, write_predictions)
 from thresher.predict._ner import TOKENIZATIONS, _run_tokenization, _tagged, read_sentences
 
@@ -96,7 +96,7 @@ def predict(
         raise InputError(f"tokenize= is for NER models; this model is for {task}",
                          where=str(folder), fix="leave tokenize out")
     if output is not None:
-        _output_suffix(Path(output))  # a bad output name fails before the model is loaded
+        output_suffix(Path(output))  # a bad output name fails before the model is loaded
     reading = {"text": text, "label": label, "id": id, "format": format, "encoding": encoding}
     if task == "ner":
         rows = read_sentences(input, tokenize=tokenize or _run_tokenization(run_dir), **reading)

@@ -97,7 +97,14 @@ def _joined(words: list[str]) -> str:
 def write_predictions(table: pd.DataFrame, path: Path) -> Path:
     """Write ``table`` as Parquet, CSV (UTF-8; list and dict cells as JSON) or JSON Lines,
     chosen by the suffix of ``path``."""
-    suffix = _output_suffix(path)
+    return write_table(table, path)
+
+
+def write_table(table: pd.DataFrame, path: Path, *, what: str = "the predictions",
+                fix: str = "choose an output path you can write to",
+                formats: tuple[str, ...] = OUTPUT_FORMATS) -> Path:
+    """:func:`write_predictions` for any table; ``what`` and ``fix`` word the errors."""
+    suffix = output_suffix(path, what, formats)
     try:
         with atomic_path(path) as tmp:
             if suffix == ".parquet":
@@ -107,8 +114,8 @@ def write_predictions(table: pd.DataFrame, path: Path) -> Path:
             else:
                 table.to_json(tmp, orient="records", lines=True, force_ascii=False)
     except OSError as exc:
-        raise OutputError(f"cannot write the predictions ({exc.strerror or exc})", where=str(path),
-                          fix="choose an output path you can write to") from None
+        raise OutputError(f"cannot write {what} ({exc.strerror or exc})", where=str(path),
+                          fix=fix) from None
     return path
 
 
@@ -125,9 +132,11 @@ def _json_cells(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _output_suffix(path: Path) -> str:
+def output_suffix(path: Path, what: str = "predictions",
+                  formats: tuple[str, ...] = OUTPUT_FORMATS) -> str:
+    """The output format from ``path``'s suffix, or an OutputError naming ``what``."""
     suffix = path.suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise OutputError(f"cannot write predictions as {suffix or 'a file without a suffix'!r}",
-                          where=str(path), fix=f"name the output *{', *'.join(OUTPUT_FORMATS)}")
+    if suffix not in formats:
+        raise OutputError(f"cannot write {what} as {suffix or 'a file without a suffix'!r}",
+                          where=str(path), fix=f"name the output *{', *'.join(formats)}")
     return suffix

@@ -36,8 +36,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from thresher._files import atomic_path, write_json
-from thresher.errors import DataError, InputError, ModelError, OutputError, RecipeError
+from thresher._files import write_json
+from thresher.predict._io import output_suffix, write_table
+from thresher.errors import DataError, InputError, ModelError, RecipeError
 
 __all__ = [
     "EMBEDDINGS",
@@ -331,7 +332,7 @@ def select_rows(labelled: str | Path, pool: str | Path, *, batch_size: int = 100
         raise RecipeError(f"unknown embeddings {embeddings!r}", where="embeddings",
                           fix=f"use one of {', '.join(EMBEDDINGS)}")
     out_path = Path(out) if out is not None else Path(DEFAULT_OUT)
-    _output_suffix(out_path)  # a bad name fails before any work
+    output_suffix(out_path, "the selection", OUTPUT_FORMATS)  # fails before any work
     train, labelled_info = _read_labelled(labelled, text, label)
     rows, pool_info, notes = _read_pool(pool, text, set(train["text"]))
     from thresher.train.baseline import BaselineClassifier
@@ -431,7 +432,8 @@ def _finish(table: pd.DataFrame, probs: np.ndarray, model: Any, labelled_info: d
                     "chosen": _stats(table["confidence"].to_numpy())},
         predicted={str(k): int(v) for k, v in table["predicted"].value_counts().items()},
         out=str(out), summary=str(summary), notes=notes, rows=table)
-    _write_table(table, out)
+    write_table(table, out, what="the selection", formats=OUTPUT_FORMATS,
+                fix="choose an output path you can write to with -o")
     write_json(summary, selection.to_dict())
     return selection
 
@@ -446,26 +448,3 @@ def _stats(values: np.ndarray) -> dict[str, Any]:
     names = ("min", "p25", "median", "p75", "max")
     return {"count": int(len(finite)), "mean": float(finite.mean()),
             **{name: float(v) for name, v in zip(names, q)}}
-
-
-def _output_suffix(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in OUTPUT_FORMATS:
-        raise OutputError(f"cannot write the selection as {suffix or 'a file without a suffix'!r}",
-                          where=str(path), fix=f"name the output *{', *'.join(OUTPUT_FORMATS)}")
-    return suffix
-
-
-def _write_table(table: pd.DataFrame, path: Path) -> None:
-    suffix = _output_suffix(path)
-    try:
-        with atomic_path(path) as tmp:
-            if suffix == ".parquet":
-                table.to_parquet(tmp, index=False)
-            elif suffix == ".csv":
-                table.to_csv(tmp, index=False, encoding="utf-8")
-            else:
-                table.to_json(tmp, orient="records", lines=True, force_ascii=False)
-    except OSError as exc:
-        raise OutputError(f"cannot write the selection ({exc.strerror or exc})", where=str(path),
-                          fix="choose an output path you can write to with -o") from None
