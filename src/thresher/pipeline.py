@@ -30,8 +30,8 @@ from thresher.engine.steps import StepStats
 from thresher.engine.work import Piece, WorkDir, remove_stale_work
 from thresher.engine.writer import write_parts, write_rejects
 from thresher.errors import DataError
-from thresher.records import Reject, rejects_frame
-from thresher.recipe import Recipe, load_recipe
+from thresher.records import Reject, conversation_text, rejects_frame
+from thresher.recipe import CHAT_INPUT, CHAT_TASKS, InputSpec, Recipe, load_recipe
 from thresher.split import AUTO_GROUP_COLUMN, split_table
 
 __all__ = ["RunResult", "run"]
@@ -179,14 +179,8 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     from the reader through the engine's passes to the writers; only ids, labels and small
     signature columns are ever held for all rows at once.
     """
-    from thresher.io import stream
-
     start = time.perf_counter()
-    # text_pair is a column the rows keep, not a reader option
-    options = {k: v for k, v in dataclasses.asdict(recipe.input).items()
-               if k not in ("path", "text_pair") and v is not None}
-    info, chunks = stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
-                                      stream_above=stream.STREAM_ABOVE, **options)
+    info, chunks = _open_input(recipe)
     external = recipe.split.decontaminate if recipe.split is not None else None
     fingerprint = _hash(__version__, recipe.task, info.sha256,
                         recipe.section_hash("input", "steps", "split", "seed"),
@@ -200,8 +194,8 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     with WorkDir(out) as work, engine:
         result = engine.run(ops, read.pieces(work), work, many=chunks.streamed or None)
         manifest["inputs"] = [info.to_dict()]
-        steps = [read.partial.stats("read", {"format": info.format, "encoding": info.encoding},
-                                    read.seconds)] + result.stats
+        read_info = {"format": info.format, "encoding": info.encoding, **_chat_info(info)}
+        steps = [read.partial.stats("read", read_info, read.seconds)] + result.stats
         _check_rows_left(recipe, steps)
         names, assign, split = _split(recipe, result.pieces)
         leakage = _leakage(recipe, result.pieces, names, assign, split)
@@ -217,6 +211,41 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     return fingerprint, False
 
 
+def _open_input(recipe: Recipe) -> tuple[Any, Any]:
+    """The source's description and its (table, rejects) chunks; large files are streamed."""
+    from thresher.io import stream
+
+    if recipe.task in CHAT_TASKS:
+        return _chat_source(recipe.input, recipe.task)
+    # text_pair is a column the rows keep, not a reader option
+    options = {k: v for k, v in dataclasses.asdict(recipe.input).items()
+               if k not in ("path", "text_pair", *CHAT_INPUT) and v is not None}
+    return stream.iter_source(recipe.input.path, task=recipe.task, chunk_rows=stream.CHUNK_ROWS,
+                              stream_above=stream.STREAM_ABOVE, **options)
+
+
+def _chat_source(spec: InputSpec, task: str) -> tuple[Any, Any]:
+    """sft / seq2seq input, read whole (a chat log's turns are grouped across the file), chunked."""
+    from thresher.io import read_source
+    from thresher.io.chat_reader import ChatOptions
+    from thresher.io.stream import CHUNK_ROWS, Chunks
+
+    chat = ChatOptions(**{key: getattr(spec, key) for key in CHAT_INPUT})
+    result = read_source(spec.path, text=spec.text, format=spec.format, encoding=spec.encoding,
+                         task=task, chat=chat)
+    table, rejects = result.table, result.rejects
+    chunks = ((table.iloc[i:i + CHUNK_ROWS].reset_index(drop=True), rejects if i == 0 else [])
+              for i in range(0, max(len(table), 1), CHUNK_ROWS))
+    return result.info, Chunks(chunks, streamed=False)
+
+
+def _chat_info(info: Any) -> dict[str, Any]:
+    """The chat format read and what reading changed (merged turns, dropped trailing turns)."""
+    if not getattr(info, "chat_format", None):
+        return {}
+    return {"chat_format": info.chat_format, **({"notes": info.notes} if info.notes else {})}
+
+
 def _step_files(recipe: Recipe) -> list[str]:
     """Hashes of the files steps read (a reviewed suspects file): editing one re-runs the data."""
     from thresher.ops import OPERATORS
@@ -224,9 +253,10 @@ def _step_files(recipe: Recipe) -> list[str]:
     found = []
     for spec in recipe.steps:
         for key in getattr(OPERATORS[spec.name], "files", ()):
-            path = spec.settings.get(key)
-            if path and Path(path).is_file():
-                found.append(file_sha256(Path(path)))
+            value = spec.settings.get(key)
+            for path in value if isinstance(value, list) else [value]:
+                if isinstance(path, str) and path and Path(path).is_file():
+                    found.append(file_sha256(Path(path)))
     return found
 
 
@@ -308,8 +338,8 @@ def _leakage(recipe: Recipe, pieces: list[Piece], names: list[str], assign: np.n
     from thresher.io import read_source
     from thresher.split import EXTERNAL, check_leakage
 
-    small = pd.concat([_columns(p, ["id", "text", "tokens"]) for p in pieces], ignore_index=True)
-    small = _with_text(small)
+    wanted = ["id", "text", "tokens", "messages", "input", "target"]
+    small = _with_text(pd.concat([_columns(p, wanted) for p in pieces], ignore_index=True))
     small["_pos"] = np.arange(len(small))
     parts = {name: small.loc[assign == k, ["id", "text", "_pos"]] for k, name in enumerate(names)}
     external = None
@@ -335,10 +365,14 @@ def _leakage(recipe: Recipe, pieces: list[Piece], names: list[str], assign: np.n
 
 
 def _with_text(table: pd.DataFrame) -> pd.DataFrame:
-    """NER rows have tokens, not text: compare their sentences."""
+    """NER rows have tokens, sft rows messages, seq2seq rows input and target: compare those."""
     if "text" in table:
         return table
-    return table.assign(text=table["tokens"].map(lambda tokens: " ".join(map(str, tokens))))
+    if "tokens" in table:
+        return table.assign(text=table["tokens"].map(lambda tokens: " ".join(map(str, tokens))))
+    if "messages" in table:
+        return table.assign(text=table["messages"].map(conversation_text))
+    return table.assign(text=table["input"].astype(str) + "\n" + table["target"].astype(str))
 
 
 def _columns(piece: Piece, wanted: list[str]) -> pd.DataFrame:

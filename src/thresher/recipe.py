@@ -32,6 +32,22 @@ class InputSpec:
     format: str | None = None  # csv, tsv, jsonl, json, parquet, txt, folder, conll, hf
     text_pair: str | None = None  # sentence pairs: the column of each row's second text
     encoding: str | None = None  # detected when omitted
+    # tasks sft and seq2seq; format may name the shape: openai, sharegpt, alpaca, qa, chatlog
+    conversation: str | None = None  # chat logs: the conversation id column
+    speaker: str | None = None  # chat logs: who said it, mapped to a role by `roles`
+    timestamp: str | None = None  # chat logs: orders the turns of a conversation
+    roles: dict[str, str] | None = None  # speaker -> system, user or assistant
+    merge_turns: bool = True  # chat logs: consecutive turns of one role become one turn
+    system: str | None = None  # sft: a system prompt put first where a conversation has none
+    question: str | None = None  # Q/A tables: the question, answer and context columns
+    answer: str | None = None
+    context: str | None = None
+
+
+CHAT_TASKS = ("sft", "seq2seq")
+# InputSpec fields that only chat data reads (thresher.io.chat_reader.ChatOptions)
+CHAT_INPUT = ("conversation", "speaker", "timestamp", "roles", "merge_turns", "system", "question",
+              "answer", "context")
 
 
 @dataclass(frozen=True)
@@ -156,11 +172,12 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise RecipeError(f"seed must be an integer, got {seed!r}", where=f"{where}: seed")
     _check_pair(raw, task, where)
+    _check_chat_input(raw, task, where)
     return Recipe(
         task=task,
         input=_input(raw.get("input"), base_dir, where),
         steps=_steps(raw.get("steps"), task, where, base_dir),
-        split=_section(SplitSpec, raw, "split", where, base_dir),
+        split=_unlabelled_split(_section(SplitSpec, raw, "split", where, base_dir), raw, task, where),
         profile=_section(ProfileSpec, raw, "profile", where),
         audit=_section(AuditSpec, raw, "audit", where),
         augment=_augment(raw, task, where),
@@ -211,9 +228,18 @@ def _resolve_files(cls: type, settings: dict[str, Any], base_dir: Path | None) -
     resolved = dict(settings)
     for key in getattr(cls, "files", ()):
         value = resolved.get(key)
-        if isinstance(value, str) and base_dir is not None and not Path(value).is_absolute():
-            resolved[key] = str((base_dir / Path(value).expanduser()).resolve())
+        if isinstance(value, str):
+            resolved[key] = _relative_to(value, base_dir)
+        elif isinstance(value, list):  # several files (decontaminate: eval_files)
+            resolved[key] = [_relative_to(v, base_dir) if isinstance(v, str) else v
+                             for v in value]
     return resolved
+
+
+def _relative_to(path: str, base_dir: Path | None) -> str:
+    if base_dir is None or Path(path).is_absolute() or "://" in path:
+        return path
+    return str((base_dir / Path(path).expanduser()).resolve())
 
 
 def _step_item(item: Any, where: str) -> tuple[str, Any]:
@@ -258,24 +284,26 @@ def _augment(raw: dict[str, Any], task: str, where: str) -> AugmentSpec | None:
     if section is None:
         return None
     here = f"{where}: augment"
-    if task != "classification" or _has_pair(raw):
-        raise RecipeError("augment applies to single-text classification so far", where=here,
-                          fix="remove the augment section for this task")
+    if task not in ("classification", "ner") or _has_pair(raw):
+        raise RecipeError("augment applies to ner and single-text classification so far",
+                          where=here, fix="remove the augment section for this task")
     if "split" not in raw:
         raise RecipeError("augment needs a split section (only the train split is augmented)",
                           where=here, fix="add `split: {validation: 0.1, test: 0.1}`")
     if not isinstance(section, dict):
         section = check_settings(AugmentSpec, section, here)  # the same message as elsewhere
     settings = dict(section)
-    entries = settings.pop("augmenters", list(AugmentSpec.augmenters))
+    default = [{"ner": {}}] if task == "ner" else list(AugmentSpec.augmenters)
+    entries = settings.pop("augmenters", default)
     settings = check_settings(AugmentSpec, settings, here)
     if not isinstance(entries, (list, tuple)) or not entries:
         raise RecipeError("augmenters must be a non-empty list of `name: {settings}`",
                           where=f"{here}.augmenters", fix="e.g. augmenters: [{eda: {}}]")
     spec = AugmentSpec(**{**settings, "augmenters": tuple(_augmenter_entry(e, here)
                                                           for e in entries)})
-    from thresher.augment.stage import build_augmenter
+    from thresher.augment.stage import build_augmenter, check_task_augmenters
 
+    check_task_augmenters([next(iter(e)) for e in spec.augmenters], task, f"{here}.augmenters")
     for entry in spec.augmenters:
         (name, options), = entry.items()
         build_augmenter(name, options, train_rows=5000)  # unknown names and bad settings
@@ -333,14 +361,48 @@ def _check_pair(raw: dict[str, Any], task: str, where: str) -> None:
     pair = section.get("text_pair") if isinstance(section, dict) else None
     if pair is None:
         return
-    if task == "ner":
-        raise RecipeError("text_pair does not apply to task 'ner'",
+    if task in ("ner", *CHAT_TASKS):
+        raise RecipeError(f"text_pair does not apply to task {task!r}",
                           where=f"{where}: input.text_pair",
                           fix="remove text_pair, or use task: classification or multilabel")
     if not section.get("text"):
         raise RecipeError("text_pair needs the first text's column named too",
                           where=f"{where}: input.text_pair",
                           fix=f"add `text: <column>` next to `text_pair: {pair}`")
+
+
+def _check_chat_input(raw: dict[str, Any], task: str, where: str) -> None:
+    """The chat options fit the task, and roles name real roles, before any data is read."""
+    section = raw.get("input")
+    if not isinstance(section, dict):
+        return
+    chat = task in CHAT_TASKS
+    for key in [k for k in (("label", "id") if chat else CHAT_INPUT) if k in section]:
+        why = ("sft and seq2seq rows have no label, and their ids are made from the content" if chat
+               else "it applies to tasks sft and seq2seq")
+        raise RecipeError(f"input.{key} does not apply to task {task!r}", where=f"{where}: input.{key}",
+                          fix=f"remove {key} ({why})")
+    if task == "seq2seq" and "system" in section:
+        raise RecipeError("input.system applies to task sft", where=f"{where}: input.system",
+                          fix="remove system, or write the instruction into each input")
+    roles = section.get("roles")
+    for speaker, role in (roles.items() if isinstance(roles, dict) else ()):
+        if role not in ("system", "user", "assistant"):
+            raise RecipeError(f"roles maps {speaker!r} to {role!r}", where=f"{where}: input.roles.{speaker}",
+                              fix="map each speaker to system, user or assistant")
+
+
+def _unlabelled_split(spec: SplitSpec | None, raw: dict[str, Any], task: str, where: str
+                      ) -> SplitSpec | None:
+    """sft and seq2seq rows have no label: their split is random (or grouped), never stratified."""
+    if spec is None or task not in CHAT_TASKS:
+        return spec
+    if isinstance(raw.get("split"), dict) and raw["split"].get("stratify") is True:
+        raise RecipeError(f"stratify does not apply to task {task!r} (its rows have no label)",
+                          where=f"{where}: split.stratify",
+                          fix="remove stratify (the split is random), or keep related rows "
+                              "together with group_by: <column>")
+    return dataclasses.replace(spec, stratify=False)
 
 
 def _train(raw: dict[str, Any], task: str, where: str) -> Any:
@@ -351,6 +413,9 @@ def _train(raw: dict[str, Any], task: str, where: str) -> Any:
                           fix="add `split: {validation: 0.1, test: 0.1}`")
     from thresher.train import TrainConfig
 
-    config = TrainConfig(**check_settings(TrainConfig, raw["train"], f"{where}: train"))
+    settings = dict(check_settings(TrainConfig, raw["train"], f"{where}: train"))
+    if task in ("sft", "seq2seq"):  # LoRA on a causal LM wants ~10x the full-tuning rate
+        settings.setdefault("learning_rate", 2e-4)
+    config = TrainConfig(**settings)
     config.validate().check_task(task)
     return config

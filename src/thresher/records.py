@@ -4,11 +4,18 @@ Tables between steps are pandas DataFrames with these columns:
 
 * classification: ``id`` (str), ``text`` (str), ``label`` (str), ``source`` (str, ``file:line``)
 * ner: ``id`` (str), ``tokens`` (list[str]), ``tags`` (list[str]), ``source`` (str)
+* sft: ``id`` (str), ``messages`` (list of ``{"role", "content"}``; roles system, user,
+  assistant; multi-turn), ``source`` (str, ``file:line`` or ``file:conversation-id``)
+* seq2seq: ``id`` (str), ``input`` (str), ``target`` (str), ``source`` (str)
 
 Labels are kept as strings so that a label read from CSV ("1") and from JSON (1) are the same
 class; the label map (string -> index) is fixed at training time. Extra input columns are kept
 unchanged after these. A dropped row becomes a :class:`Reject`, which keeps the original
 fields as JSON so that nothing is lost whatever the input's schema.
+
+After a Parquet round trip pandas hands ``messages`` back as a numpy array of dicts, so code
+that reads messages goes through :func:`as_messages`; :func:`conversation_text` is the one way
+a conversation becomes a single text (dedup, language id, leakage, decontamination).
 """
 
 from __future__ import annotations
@@ -21,15 +28,20 @@ from typing import Any, Iterable
 import pandas as pd
 
 __all__ = [
+    "CHAT_ROLES",
     "REJECT_COLUMNS",
     "TASKS",
     "Reject",
+    "as_messages",
+    "conversation_text",
     "core_columns",
     "make_id",
     "rejects_frame",
 ]
 
-TASKS = ("classification", "multilabel", "ner")  # multilabel rows: the classification columns
+# multilabel rows: the classification columns; sft rows: messages; seq2seq rows: input -> target
+TASKS = ("classification", "multilabel", "ner", "sft", "seq2seq")
+CHAT_ROLES = ("system", "user", "assistant")
 
 REJECT_COLUMNS = ["id", "step", "reason", "detail", "source", "record"]
 
@@ -38,7 +50,31 @@ def core_columns(task: str) -> list[str]:
     """Columns every table of ``task`` has, in order."""
     if task == "ner":
         return ["id", "tokens", "tags", "source"]
+    if task == "sft":
+        return ["id", "messages", "source"]
+    if task == "seq2seq":
+        return ["id", "input", "target", "source"]
     return ["id", "text", "label", "source"]
+
+
+def as_messages(value: Any) -> list[dict[str, str]]:
+    """A ``messages`` cell as a list of ``{"role", "content"}`` dicts, whatever carried it.
+
+    Accepts a list, a tuple, a numpy array (what Parquet gives back) or JSON text of a list;
+    a missing cell is an empty conversation. Keys other than role and content are dropped.
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    return [{"role": str(m["role"]), "content": str(m["content"])} for m in value]
+
+
+def conversation_text(messages: Any) -> str:
+    """The contents of a conversation joined by newlines, in order (roles left out)."""
+    return "\n".join(m["content"] for m in as_messages(messages))
 
 
 def make_id(*parts: Any) -> str:

@@ -115,4 +115,4 @@ def test_augment_needs_a_split_and_single_text_classification():
     with pytest.raises(RecipeError, match="augment needs a split section"):
         parse_recipe({"input": "d.csv", "augment": {}})
     with pytest.raises(RecipeError, match="single-text classification so far"):
-        parse_recipe({"task": "ner", "input": "d.conll", "split": {}, "augment": {}})
+        parse_recipe({"task": "multilabel", "input": "d.csv", "split": {}, "augment": {}})

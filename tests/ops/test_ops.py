@@ -65,13 +65,37 @@ def test_every_registered_operator_keeps_the_row_invariant():
                "这家酒店的服务很好，房间也很干净。", "Mail me at a.b@example.com or +1 650 253 0000",
                "The room was clean and the staff were friendly.", "<b>ok</b> &amp; fine http://x.io",
                "哈哈哈哈哈哈哈哈哈哈哈哈", "這間飯店的服務很好"], list("aabbabaabbaba"))
+    check_invariant(t, "classification")
+
+
+def check_invariant(t, task):
+    ran = 0
     for name, cls in OPERATORS.items():
+        if task not in cls.tasks:
+            continue
         # operators with required settings declare an ``example`` for this test
         out, rejects, stats = run_step(cls(**getattr(cls, "example", {})), t)
         assert stats.rows_in == len(t) == len(out) + len(rejects), name
         assert set(out.id).isdisjoint(r.id for r in rejects), name
         assert set(out.id) | {r.id for r in rejects} == set(t.id), name
         assert all(r.step == name and r.reason for r in rejects), name
+        ran += 1
+    assert ran, f"no operator for task {task}"
+
+
+def test_every_sft_and_seq2seq_operator_keeps_the_row_invariant():
+    turns = [("Mail me at a.b@example.com or call +1 650 253 0000 today",
+              "Done.\nBest regards, Ann"),
+             ("hi", ""), ("q", "I'm sorry, but I can't help with that."),
+             ("这家酒店怎么样？", "这家酒店的服务很好，房间也很干净。"),
+             ("这家酒店怎么样？", "这家酒店的服务很好，房间也很干净。"), ("x", "请稍等。")]
+    messages = [[{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+                for q, a in turns] + [[{"role": "system", "content": "Be brief."}]]
+    ids = [f"r{i}" for i in range(len(messages))]
+    check_invariant(pd.DataFrame({"id": ids, "messages": messages, "source": ids}), "sft")
+    pairs = pd.DataFrame({"id": ids[:-1], "input": [q for q, _ in turns],
+                          "target": [a for _, a in turns], "source": ids[:-1]})
+    check_invariant(pairs, "seq2seq")
 
 
 @pytest.mark.parametrize("policy", ["drop_all", "majority", "keep_first"])

@@ -63,7 +63,11 @@ def evaluate_run(
     model_dir = _require_model(run_dir)
     card = _read_json(model_dir / "thresher_model.json", {})
     task = card.get("task", "classification")
-    if task in ("multilabel", "ner"):  # scored as label sets / entity spans, in their own modules
+    if task in ("sft", "seq2seq"):  # a causal LM: loss, perplexity and generated answers
+        from thresher.evaluate.sft import evaluate_sft
+
+        metrics = evaluate_sft(run_dir, split, device=device)
+    elif task in ("multilabel", "ner"):  # scored as label sets / entity spans, in their own modules
         from thresher.evaluate.multilabel import evaluate_multilabel
         from thresher.evaluate.ner import evaluate_ner
 

@@ -17,6 +17,7 @@ import pandas as pd
 from thresher.errors import DataError, InputError
 from thresher.io.acquire import cache_folder, download, is_url, sha256_file
 from thresher.io.archive import data_inside, is_archive, unpack
+from thresher.io.chat_reader import CHAT_TASKS, ChatOptions, ChatSourceInfo, build_chat, chat_format
 from thresher.io.conll_reader import read_conll
 from thresher.io.csv_reader import read_delimited
 from thresher.io.detect import detect_format, format_name, text_format
@@ -156,28 +157,34 @@ def _auto_task(fmt: str, frame: pd.DataFrame) -> str:
 
 def read_source(path: str | Path, *, text: str | None = None, label: str | None = None,
                 id: str | None = None, format: str | None = None, task: str | None = "classification",
-                encoding: str | None = None, cache_dir: Path | None = None) -> ReadResult:
+                encoding: str | None = None, cache_dir: Path | None = None,
+                chat: ChatOptions | None = None) -> ReadResult:
     """Read one source into the task's table (see :mod:`thresher.records`) and its rejects.
 
     ``text``/``label``/``id`` name the columns to use (for NER, ``text`` and ``label`` name the
-    tokens and tags columns); by default they are inferred. ``format`` overrides detection
-    (csv, tsv, jsonl, json, parquet, lines, conll, folder, hf_disk); ``encoding`` overrides
-    charset detection. ``task=None`` picks NER for CoNLL files and token/tag list columns.
+    tokens and tags columns; for a chat log, ``text`` names the utterance column); by default
+    they are inferred. ``format`` overrides detection (csv, tsv, jsonl, json, parquet, lines,
+    conll, folder, hf_disk; for tasks sft and seq2seq also the chat shapes openai, sharegpt,
+    alpaca, qa, chatlog, read from whichever file format holds them); ``encoding`` overrides
+    charset detection. ``task=None`` picks NER for CoNLL files and token/tag list columns, and
+    sft for a chat format. ``chat`` holds the chat options (see :class:`ChatOptions`).
     Raises :class:`InputError` / :class:`DataError` for unusable input.
     """
-    if task is not None and task not in TASKS:
-        raise DataError(f"unknown task {task!r}", where="task", fix=f"use one of {', '.join(TASKS)}")
+    shape = chat_format(format) if format else None  # a chat shape: the file format is detected
+    task = _checked_task(task, shape, format, chat, label, id)
     located = _locate(str(path), cache_dir)
     if located.hub:
         raw, sha = read_hf_hub(located.hub)
         fmt = "hf"
     else:
-        raw, fmt = _read_raw(located, format_name(format) if format else None, task or "classification",
-                             encoding)
+        raw, fmt = _read_raw(located, format_name(format) if format and not shape else None,
+                             task or "classification", encoding)
         sha = _fingerprint(located)
     task = task or _auto_task(fmt, raw.frame)
     if fmt == "conll" and task != "ner":
         raise DataError("this is token-per-line (CoNLL) NER data", where=located.name, fix="pass task='ner'")
+    if task in CHAT_TASKS:
+        return _read_chat(raw, fmt, shape, task, located, sha, text, chat)
     table, rejects, roles = _build(raw, task, located.name, text, label, id)
     info = SourceInfo(path=str(located.path) if located.path else located.name, format=fmt,
                       encoding=raw.encoding, rows=len(table) + len(rejects),
@@ -186,6 +193,39 @@ def read_source(path: str | Path, *, text: str | None = None, label: str | None 
                       text_column=_key(roles, "text", "tokens"),
                       label_column=_key(roles, "label", "tags"), id_column=_key(roles, "id"))
     return ReadResult(table=table, rejects=rejects, info=info, task=task)
+
+
+def _checked_task(task: str | None, shape: str | None, format: str | None, chat: ChatOptions | None,
+                  label: str | None, id: str | None) -> str | None:
+    """The task, checked against a chat format and the chat options."""
+    if task is not None and task not in TASKS:
+        raise DataError(f"unknown task {task!r}", where="task", fix=f"use one of {', '.join(TASKS)}")
+    if shape is not None and task is None:
+        task = "sft"
+    if shape is not None and task not in CHAT_TASKS:
+        raise DataError(f"format {format!r} is chat data, for tasks sft and seq2seq", where="format",
+                        fix="pass task='sft' (or 'seq2seq' for alpaca and qa data)")
+    if chat is not None and task not in CHAT_TASKS:
+        raise DataError(f"chat options apply to tasks sft and seq2seq, not {task!r}", where="chat",
+                        fix="pass task='sft' or 'seq2seq', or leave the chat options out")
+    why = {"label": "the data has no labels", "id": "ids are made from the content"}
+    for option, value in (("label", label), ("id", id)):
+        if task in CHAT_TASKS and value is not None:
+            raise DataError(f"{option}= does not apply to task {task!r}", where=option,
+                            fix=f"leave {option} out ({why[option]})")
+    return task
+
+
+def _read_chat(raw: RawTable, fmt: str, shape: str | None, task: str, located: _Located, sha: str,
+               text: str | None, chat: ChatOptions | None) -> ReadResult:
+    built = build_chat(raw, shape, task, located.name, text, chat)
+    info = ChatSourceInfo(path=str(located.path) if located.path else located.name, format=fmt,
+                          encoding=raw.encoding, rows=len(built.table) + len(built.rejects),
+                          columns=column_infos(raw.frame, built.roles),
+                          bad_lines=[BadLine(b.line, b.reason) for b in raw.bad], sha256=sha,
+                          url=located.url, text_column=_key(built.roles, "text"),
+                          chat_format=built.format, notes=built.notes)
+    return ReadResult(table=built.table, rejects=built.rejects, info=info, task=task)
 
 
 def _key(roles: dict[str, str], *wanted: str) -> str | None:

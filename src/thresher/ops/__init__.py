@@ -70,6 +70,9 @@ _MODULES = (
     "thresher.ops.dedup_near",
     "thresher.ops.pii",
     "thresher.ops.review",
+    "thresher.ops.sft",
+    "thresher.ops.sft_dedup",
+    "thresher.ops.decontaminate",
 )
 
 

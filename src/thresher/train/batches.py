@@ -115,8 +115,12 @@ def eval_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
 
 
 def collate(data: Encoded, rows: np.ndarray) -> dict[str, Any]:
-    """Tensors for ``rows``: ids right-padded to the longest row of this batch, and a mask."""
+    """Tensors for ``rows``: ids right-padded to the longest row of this batch, and a mask.
+    Data that knows its own batches (packed SFT rows, with position ids) makes them itself."""
     import torch
+
+    if hasattr(data, "collate"):
+        return data.collate(rows)
 
     width = int(data.lengths[rows].max())
     ids = np.full((len(rows), width), data.pad_id, dtype=np.int64)

@@ -60,6 +60,9 @@ class TrainConfig:
     # MLflow tracking (needs thresher[track]): true = a SQLite store inside the run folder, or
     # {tracking_uri: ..., experiment: ...}; false = TensorBoard only
     mlflow: bool | dict[str, str] = False
+    # sft/seq2seq: pack short conversations into max_length sequences (attention stays inside
+    # each conversation; position ids restart), instead of padding each batch to its longest
+    packing: bool = False
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`RecipeError` naming the first bad key and its allowed values."""
@@ -79,6 +82,8 @@ class TrainConfig:
         _check_int("checkpoint_every", self.checkpoint_every, minimum=0)
         if self.max_steps is not None:
             _check_int("max_steps", self.max_steps, minimum=1)
+        if not isinstance(self.packing, bool):
+            raise _bad("packing", self.packing, "true or false")
         if not isinstance(self.keep_checkpoints, bool):
             raise _bad("keep_checkpoints", self.keep_checkpoints, "true or false")
         _check_mlflow(self.mlflow)
@@ -95,6 +100,8 @@ class TrainConfig:
 
     def check_task(self, task: str) -> "TrainConfig":
         """Raise :class:`RecipeError` for a setting the recipe's task cannot use."""
+        if self.packing and task not in ("sft", "seq2seq"):
+            raise _bad("packing", self.packing, "false: packing is for sft and seq2seq")
         if self.imbalance == "resample" and task != "classification":
             raise _bad("imbalance", self.imbalance,
                        '"class_weights" or "none": resampling needs one label per row')

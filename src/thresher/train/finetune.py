@@ -29,7 +29,7 @@ from thresher.train.tasks import Classification, Task
 from thresher.train.tracking import open_writers
 from thresher.train.transformer import TransformerClassifier
 
-__all__ = ["finetune", "prepare_model"]
+__all__ = ["finetune", "fit_tracked", "open_checkpoints", "prepare_model"]
 
 
 def finetune(
@@ -56,12 +56,12 @@ def finetune(
                              multilabel=task.name == "multilabel")
     model, use_lora = prepare_model(backbone, config, head=task.head)
     encoded = [task.encode(backbone.tokenizer, frame, config.max_length) for frame in (train, val)]
-    checkpoints = _checkpoints(run_dir, config, task, labels, resolved, encoded, cluster)
+    checkpoints = open_checkpoints(run_dir, config, task, labels, resolved, encoded, cluster)
     if progress and checkpoints.note and cluster.is_main:
         print(checkpoints.note, file=sys.stderr)
     with out_of_memory_hint(resolved.spec, config, device, lora=use_lora):
-        result, tracked = _fit(model, encoded, config, device, precision, run_dir, progress, task,
-                               checkpoints, cluster)
+        result, tracked = fit_tracked(model, encoded, config, device, precision, run_dir,
+                                      progress, task, checkpoints, cluster)
         info = _model_info(resolved, backbone, config, use_lora, precision, device, labels)
         info.update(_task_info(task, config), train_rows=len(train), best_epoch=result.best_epoch,
                     steps=result.steps, seconds=round(time.perf_counter() - started, 2))
@@ -83,7 +83,7 @@ def finetune(
     return info, result.history, result.best_epoch
 
 
-def _checkpoints(run_dir: Path, config: TrainConfig, task: Task, labels: list[str],
+def open_checkpoints(run_dir: Path, config: TrainConfig, task: Task, labels: list[str],
                  resolved: ResolvedSpec, encoded: list[Any], cluster: Cluster) -> Checkpoints:
     """The run's checkpoints, with the one to resume from (if it matches) already found."""
     key = fingerprint(config, task=task.name, labels=labels, text_pair=task.text_pair,
@@ -94,9 +94,10 @@ def _checkpoints(run_dir: Path, config: TrainConfig, task: Task, labels: list[st
     return checkpoints
 
 
-def _fit(model: Any, encoded: list[Any], config: TrainConfig, device: str, precision: str,
-         run_dir: Path, progress: bool, task: Task, checkpoints: Checkpoints, cluster: Cluster
-         ) -> tuple[FitResult, dict[str, str] | None]:
+def fit_tracked(model: Any, encoded: list[Any], config: TrainConfig, device: str,
+                precision: str, run_dir: Path, progress: bool, task: Task,
+                checkpoints: Checkpoints, cluster: Cluster
+                ) -> tuple[FitResult, dict[str, str] | None]:
     """The loop, with TensorBoard and MLflow open on process 0 (resumed ones continue)."""
     found = checkpoints.found
     with open_writers(run_dir, config, enabled=cluster.is_main,

@@ -120,10 +120,16 @@ def fit(
 def _validate(model: Any, val: Encoded, config: TrainConfig, device: str, precision: str,
               task: Task, cluster: Cluster, step: "_Step", epoch: int) -> dict[str, float]:
     """The task's validation scores (the same on every process); a validation loss that is
-    not a finite number stops training."""
-    logits = cluster.predict(
-        lambda data: predict_logits(model, data, config.eval_batch_size, device, precision), val)
-    scores = task.val_scores(logits, val)
+    not a finite number stops training. A task with its own ``validate`` (a causal LM, whose
+    logits over the vocabulary would not fit in memory for a whole split) scores batch by batch
+    on process 0."""
+    if hasattr(task, "validate"):
+        scores = task.validate(model, val, config.eval_batch_size, device, precision)
+    else:
+        logits = cluster.predict(
+            lambda data: predict_logits(model, data, config.eval_batch_size, device, precision),
+            val)
+        scores = task.val_scores(logits, val)
     _check_finite(scores.get("val_loss", 0.0), "the validation loss", step, epoch, config,
                   precision)
     return scores
@@ -252,9 +258,10 @@ class _Step:
 
     def _loss(self, batch: dict[str, Any]) -> Any:
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
-        inputs = {k: v for k, v in batch.items() if k != "labels"}
         with autocast(self.device, self.precision):
-            logits = self.model(**inputs).logits
+            if hasattr(self.task, "forward_loss"):  # the task runs the model (causal LM)
+                return self.task.forward_loss(self.model, batch)
+            logits = self.model(**{k: v for k, v in batch.items() if k != "labels"}).logits
         return self.task.loss(logits, batch)
 
 

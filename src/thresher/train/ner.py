@@ -131,12 +131,13 @@ def train_ner(run_dir: Path, config: Any, progress: bool, started: float) -> Any
     import numpy as np
 
     from thresher.errors import DataError
-    from thresher.train.run import TrainResult, resolve_model
+    from thresher.train.run import TrainResult, resolve_model, with_augmented
 
     train, val = read_ner_split(run_dir, "train"), read_ner_split(run_dir, "validation")
     if config.max_train_rows is not None and config.max_train_rows < len(train):
         chosen = np.random.default_rng(config.seed).permutation(len(train))[: config.max_train_rows]
         train = train.iloc[np.sort(chosen)].reset_index(drop=True)
+    train = with_augmented(Path(run_dir), train)  # the augment stage's variants, if any
     tags = sorted({t for frame in (train, val) for row in frame["tags"] for t in row})
     if not any(t != "O" for row in train["tags"] for t in row):
         raise DataError("the train split has no entity tags (every tag is 'O')",

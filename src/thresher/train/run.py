@@ -21,7 +21,7 @@ from thresher.train.config import TrainConfig
 from thresher.train.distributed import is_main_process
 from thresher.train.files import read_json
 
-__all__ = ["TrainResult", "read_split", "resolve_model", "run_task", "stratified_subsample",
+__all__ = ["TrainResult", "read_sft_split", "read_split", "resolve_model", "run_task", "stratified_subsample",
            "texts_of", "train_run"]
 
 
@@ -57,6 +57,8 @@ def train_run(run_dir: Path, config: TrainConfig, progress: bool = False, *,
         from thresher.train.ner import train_ner
 
         return train_ner(run_dir, config, progress, started)
+    if task in ("sft", "seq2seq"):
+        return _train_sft(run_dir, config, task, progress, started)
     train = read_split(run_dir, "train", text_pair)
     val = read_split(run_dir, "validation", text_pair)
     if task == "multilabel":
@@ -122,6 +124,38 @@ def resolve_model(config: TrainConfig, texts: list[str], task: str) -> Any:
     return resolve_spec(spec)
 
 
+def _train_sft(run_dir: Path, config: TrainConfig, task: str, progress: bool,
+               started: float) -> TrainResult:
+    """LoRA SFT of a causal LM (no baseline: there is no TF-IDF answer to compare with)."""
+    from thresher.train.sft import sft_config, train_sft
+
+    config = sft_config(config)
+    if config.model == "baseline":
+        raise ModelError("task sft has no baseline model", where="train.model",
+                         fix="use a causal LM, e.g. model: smollm2 (the offline default)")
+    train, val = (read_sft_split(run_dir, split, task) for split in ("train", "validation"))
+    if config.max_train_rows is not None and len(train) > config.max_train_rows:
+        train = train.sample(n=config.max_train_rows, random_state=config.seed)
+    info, history, best = train_sft(run_dir, train, val, config, task, progress)
+    return TrainResult(history, best, train["id"].tolist(), time.perf_counter() - started, info)
+
+
+def read_sft_split(run_dir: Path, split: str, task: str) -> pd.DataFrame:
+    """``data/<split>.parquet`` of an sft (messages) or seq2seq (input, target) run."""
+    path = run_dir / "data" / f"{split}.parquet"
+    if not path.is_file():
+        raise InputError(f"the {split} split is missing", where=str(path),
+                         fix="Run the recipe's data stage (with a split section) first")
+    frame = pd.read_parquet(path)
+    needed = ["id", "messages"] if task == "sft" else ["id", "input", "target"]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing or frame.empty:
+        what = f"column(s) {', '.join(missing)} missing" if missing else f"the {split} split is empty"
+        raise DataError(what, where=str(path),
+                        fix=f"Write the split with the {task} columns {', '.join(needed)}")
+    return frame.assign(id=frame["id"].astype(str))
+
+
 def run_task(run_dir: Path, task: str | None, text_pair: str | None) -> tuple[str, str | None]:
     """The task and pair column: given, else from manifest.json, else from the data's columns."""
     try:
@@ -150,14 +184,22 @@ def _parquet_columns(path: Path) -> list[str]:
 
 def with_augmented(run_dir: Path, train: pd.DataFrame) -> pd.DataFrame:
     """The training rows, then the augment stage's kept variants (data/augmented.parquet) of
-    the parents still in ``train`` (``max_train_rows`` may have left some out)."""
+    the parents still in ``train`` (``max_train_rows`` may have left some out); NER rows
+    (``tokens`` and ``tags``) get NER variants."""
     path = run_dir / "data" / "augmented.parquet"
     if not path.is_file():
         return train
-    extra = pd.read_parquet(path, columns=["id", "text", "label", "parent_id"])
+    ner = "tokens" in train.columns
+    payload = ["tokens", "tags"] if ner else ["text", "label"]
+    extra = pd.read_parquet(path, columns=["id", *payload, "parent_id"])
     extra = extra[extra["parent_id"].astype(str).isin(set(train["id"]))]
     if extra.empty:
         return train
+    if ner:
+        strings = lambda values: [str(v) for v in values]  # noqa: E731
+        extra = extra.assign(id=extra["id"].astype(str), tokens=extra["tokens"].map(strings),
+                             tags=extra["tags"].map(strings))
+        return pd.concat([train, extra.drop(columns="parent_id")], ignore_index=True)
     extra = extra.assign(id=extra["id"].astype(str), text=extra["text"].astype(str))
     if train["label"].map(lambda v: isinstance(v, str)).all():
         extra["label"] = extra["label"].astype(str)
