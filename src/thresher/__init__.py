@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import Any
 
 from thresher._version import __version__
+from thresher.ablate import AblationResult, ablate
 from thresher.errors import (
     DataError,
     InputError,
@@ -38,6 +39,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AblationResult",
     "Classifier",
     "DataError",
     "InputError",
@@ -53,6 +55,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "__version__",
+    "ablate",
     "build_report",
     "demo_recipe",
     "evaluate_run",

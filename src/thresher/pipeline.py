@@ -86,8 +86,11 @@ def run(recipe: Recipe | str | Path, out_dir: str | Path, *, progress: bool = Fa
         if not wanted:
             continue
         # profile and audit only read the data: adding one must not make the model retrain
+        # the top-level seed drives these stages only (the split has its own seed), so a new
+        # seed re-runs them and not read/clean/split
+        seeded = (stage, "seed") if stage in (*HEALTH_STAGES, "augment") else (stage,)
         done = _hash(data_fingerprint if stage in HEALTH_STAGES else fingerprint, stage,
-                     recipe.section_hash(stage))
+                     recipe.section_hash(*seeded))
         if stage not in HEALTH_STAGES:
             fingerprint = done
         if _stage_done(out, manifest, stage, done):
@@ -183,7 +186,7 @@ def _data_stage(recipe: Recipe, out: Path, manifest: dict[str, Any], engine: Sha
     info, chunks = _open_input(recipe)
     external = recipe.split.decontaminate if recipe.split is not None else None
     fingerprint = _hash(__version__, recipe.task, info.sha256,
-                        recipe.section_hash("input", "steps", "split", "seed"),
+                        recipe.section_hash("input", "steps", "split"),
                         file_sha256(Path(external)) if external else None, *_step_files(recipe))
     if _data_cached(out, manifest, fingerprint):
         manifest.setdefault("inputs", [info.to_dict()])
@@ -430,7 +433,7 @@ def _data_cached(out: Path, manifest: dict[str, Any], fingerprint: str) -> bool:
 
 def _new_manifest(recipe: Recipe, previous: dict[str, Any]) -> dict[str, Any]:
     keep = {k: previous[k] for k in ("inputs", "steps", "splits", "rows", "data_fingerprint",
-                                     "stages") if k in previous}
+                                     "stages", "augment") if k in previous}
     return {
         "thresher_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -69,7 +69,8 @@ def as_messages(value: Any) -> list[dict[str, str]]:
         value = json.loads(value)
     if hasattr(value, "tolist"):
         value = value.tolist()
-    return [{"role": str(m["role"]), "content": str(m["content"])} for m in value]
+    return [{"role": str(m["role"]),
+             "content": "" if m["content"] is None else str(m["content"])} for m in value]
 
 
 def conversation_text(messages: Any) -> str:

@@ -39,8 +39,7 @@ def evaluate_sft(run_dir: Path, split: str = "test", *, device: str = "auto",
     if not items:
         raise DataError(f"no {split} row has an answer within max_length", where=split,
                         fix="raise train.max_length")
-    config = _Config(max_length=int(info.get("max_length", 512)), seed=0)
-    encoded = to_encoded(items, frame, tokenizer, config, pack=False)
+    encoded = to_encoded(items, int(tokenizer.pad_token_id), 0, 0, pack=False)
     loss = CausalLM().validate(model, encoded, batch_size, device, precision)
     sample = frame.sample(n=min(generate_rows, len(frame)), random_state=0)
     prompts, references = _prompts(sample, task)
@@ -54,13 +53,6 @@ def evaluate_sft(run_dir: Path, split: str = "test", *, device: str = "auto",
     write_parquet(run_dir / "predictions.parquet", pd.DataFrame(
         {"id": sample["id"].astype(str).tolist(), "reference": references, "answer": answers}))
     return metrics
-
-
-class _Config:
-    """What ``to_encoded`` reads from a TrainConfig when not packing."""
-
-    def __init__(self, max_length: int, seed: int) -> None:
-        self.max_length, self.seed = max_length, seed
 
 
 def _prompts(frame: pd.DataFrame, task: str) -> tuple[list[list[dict[str, str]]], list[str]]:

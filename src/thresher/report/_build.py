@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from thresher.report import _ablation
 from thresher.report import _data_sections as data
 from thresher.report import _health_sections as health
 from thresher.report import _model_sections as model
@@ -74,6 +75,7 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "pii": quality.pii(run),
         "leakage": quality.leakage(run),
         "augmentation": quality.augmentation(run),
+        "ablation": _ablation.ablation(run),
         "health_profile": health.profile(run),
         "health_audit": health.audit(run),
         "has_metrics": run.metrics is not None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
@@ -27,7 +27,7 @@ from thresher.train.batches import Encoded
 from thresher.train.config import TrainConfig
 from thresher.train.tasks import Task
 
-__all__ = ["CausalLM", "SftEncoded", "add_causal_lora", "encode_rows", "generate",
+__all__ = ["CausalLM", "PackedEncoded", "add_causal_lora", "encode_rows", "generate",
            "load_causal_lm", "load_sft_model", "prompt_messages", "sft_config", "to_encoded",
            "train_sft"]
 
@@ -37,20 +37,17 @@ MAX_NEW_TOKENS = 96
 
 
 @dataclass
-class SftEncoded(Encoded):
-    """Token ids with per-token labels (-100: not scored); packed rows add ``position_ids``
-    restarting at each conversation and ``seq_lengths`` for the block-diagonal mask."""
+class PackedEncoded(Encoded):
+    """Packs of several conversations for the loop: each batch gets restarting
+    ``position_ids`` and no 2D mask, which transformers turns into attention blocks that stay
+    inside each conversation (the model must run without a cache, as ``load_causal_lm`` sets)."""
 
-    position_ids: list[list[int]] | None = None
-    seq_lengths: list[list[int]] | None = None
-    row_ids: list[list[str]] | None = None  # which conversations each row holds
+    packs: list[Any] = field(default_factory=list)
 
     def collate(self, rows: np.ndarray) -> dict[str, Any]:
-        from thresher.train.sft_data import collate_packed, collate_padded
+        from thresher.train.sft_data import collate_packed
 
-        if self.position_ids is None:
-            return collate_padded(self, rows)
-        return collate_packed(self, rows)
+        return collate_packed(self.packs, rows, self.pad_id)
 
 
 class CausalLM(Task):
@@ -58,7 +55,9 @@ class CausalLM(Task):
 
     name: ClassVar[str] = "sft"
     head: ClassVar[str] = "causal"
-    select: ClassVar[str] = "val_neg_loss"  # the loop keeps the epoch with the highest score
+    # the loop keeps the epoch with the highest score: exp(-loss), the geometric-mean
+    # probability of the scored tokens (in (0, 1], so the loop's starting best of -1 is below)
+    select: ClassVar[str] = "val_likelihood"
 
     def __init__(self) -> None:
         super().__init__([])
@@ -73,33 +72,33 @@ class CausalLM(Task):
 
         base = model.get_base_model() if hasattr(model, "get_base_model") else model
         inputs = {k: v for k, v in batch.items() if k != "labels"}
-        hidden = base.get_decoder()(**inputs).last_hidden_state
+        hidden = base.get_decoder()(**inputs, use_cache=False).last_hidden_state
         target = batch["labels"][:, 1:]
         scored = target != -100
         logits = base.get_output_embeddings()(hidden[:, :-1][scored])
         total = torch.nn.functional.cross_entropy(logits.float(), target[scored], reduction="sum")
         return total, scored.sum()
 
-    def validate(self, model: Any, data: SftEncoded, batch_size: int, device: str,
+    def validate(self, model: Any, data: Encoded, batch_size: int, device: str,
                  precision: str) -> dict[str, float]:
         import math
 
         import torch
 
-        from thresher.train.batches import eval_batches
+        from thresher.train.batches import collate, eval_batches
         from thresher.train.device import autocast
 
         model.eval()
         total, count = 0.0, 0
         with torch.inference_mode():
             for rows in eval_batches(data.lengths, batch_size):
-                batch = {k: v.to(device) for k, v in data.collate(rows).items()}
+                batch = {k: v.to(device) for k, v in collate(data, rows).items()}
                 with autocast(device, precision):
                     loss, n = self.token_loss(model, batch)
                 total, count = total + float(loss), count + int(n)
         mean = total / max(count, 1)
         return {"val_loss": mean, "val_perplexity": math.exp(min(mean, 50.0)),
-                "val_neg_loss": -mean, "val_tokens": float(count)}
+                "val_likelihood": math.exp(-mean), "val_tokens": float(count)}
 
 
 def load_causal_lm(spec: str) -> tuple[Any, Any, Any]:
@@ -173,7 +172,8 @@ def train_sft(run_dir: Path, train: pd.DataFrame, val: pd.DataFrame, config: Tra
     for name, frame in (("train", train), ("validation", val)):
         items, dropped[name] = encode_rows(tokenizer, frame, task, config.max_length)
         stats[name] = token_stats(items)
-        encoded[name] = to_encoded(items, frame, tokenizer, config, pack=config.packing)
+        encoded[name] = to_encoded(items, int(tokenizer.pad_token_id), config.max_length,
+                                   config.seed, pack=config.packing)
     if len(encoded["train"]) == 0:
         raise DataError("no training conversation has an assistant answer within max_length",
                         where="train.max_length", fix="raise max_length or check the data")
@@ -194,39 +194,37 @@ def train_sft(run_dir: Path, train: pd.DataFrame, val: pd.DataFrame, config: Tra
 
 def encode_rows(tokenizer: Any, frame: pd.DataFrame, task: str, max_length: int
                 ) -> tuple[list[Any], list[dict[str, str]]]:
-    """Encoded rows that have trainable tokens, and (id, reason) for the others."""
-    from thresher.train.sft_data import encode_conversation, encode_seq2seq
+    """Encoded rows that have trainable tokens, and (id, reason) for the others (an answer
+    beyond ``max_length``, a template that rewrites the answer)."""
+    from thresher.train.sft_data import encode_conversations, encode_pair
 
+    if task == "seq2seq":
+        items = [encode_pair(tokenizer, str(a), str(b), max_length)
+                 for a, b in zip(frame["input"], frame["target"])]
+    else:
+        items = encode_conversations(tokenizer, [as_messages(m) for m in frame["messages"]],
+                                     max_length)
     kept, dropped = [], []
-    for row in frame.to_dict("records"):
-        if task == "seq2seq":
-            item = encode_seq2seq(tokenizer, str(row["input"]), str(row["target"]), max_length)
+    for rid, item in zip(frame["id"].astype(str), items):
+        if item.trainable:
+            kept.append(item)
         else:
-            item = encode_conversation(tokenizer, as_messages(row["messages"]), max_length)
-        if any(label != -100 for label in item.labels):
-            kept.append((str(row["id"]), item))
-        else:
-            dropped.append({"id": str(row["id"]), "reason": "no_answer_within_max_length"})
+            dropped.append({"id": rid, "reason": item.reason or "no trainable tokens"})
     return kept, dropped
 
 
-def to_encoded(items: list[tuple[str, Any]], frame: pd.DataFrame, tokenizer: Any,
-               config: TrainConfig, pack: bool) -> SftEncoded:
+def to_encoded(items: list[Any], pad_id: int, max_length: int, seed: int,
+               pack: bool) -> Encoded:
     """The loop's view of the rows: one per conversation, or packs of several."""
     from thresher.train.sft_data import pack as pack_rows
+    from thresher.train.sft_data import padded_data
 
-    pad = int(tokenizer.pad_token_id)
     if not pack:
-        ids = [list(item.input_ids) for _, item in items]
-        return SftEncoded(ids, _lengths(ids), [list(item.labels) for _, item in items], pad,
-                          row_ids=[[rid] for rid, _ in items])
-    packs = pack_rows([item for _, item in items], config.max_length, config.seed)
-    names = [rid for rid, _ in items]
+        return padded_data(items, pad_id)
+    packs = pack_rows(items, max_length, seed)
     ids = [list(p.input_ids) for p in packs]
-    return SftEncoded(ids, _lengths(ids), [list(p.labels) for p in packs], pad,
-                      position_ids=[list(p.position_ids) for p in packs],
-                      seq_lengths=[list(p.seq_lengths) for p in packs],
-                      row_ids=[[names[i] for i in p.members] for p in packs])
+    return PackedEncoded(ids, _lengths(ids), [list(p.labels) for p in packs], pad_id,
+                         packs=packs)
 
 
 def _lengths(ids: list[list[int]]) -> np.ndarray:
