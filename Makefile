@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.setup-done
 TORCH_CPU ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench clean
+.PHONY: setup demo demo-sft test test-fast bench clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,9 @@ $(STAMP): pyproject.toml Makefile
 
 demo: setup
 	HF_HUB_OFFLINE=1 $(BIN)/thresher demo
+
+demo-sft: setup
+	HF_HUB_OFFLINE=1 $(BIN)/thresher demo --sft
 
 test: setup
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)

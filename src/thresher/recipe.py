@@ -48,6 +48,9 @@ CHAT_TASKS = ("sft", "seq2seq")
 # InputSpec fields that only chat data reads (thresher.io.chat_reader.ChatOptions)
 CHAT_INPUT = ("conversation", "speaker", "timestamp", "roles", "merge_turns", "system", "question",
               "answer", "context")
+# profile and audit read a text and a label column (thresher.quality); ner rows have tokens and
+# tags, sft and seq2seq rows no label: without this check they fail after the data stage
+HEALTH_TASKS = ("classification", "multilabel")
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ def parse_recipe(raw: Any, base_dir: Path | None = None, where: str = "recipe") 
         raise RecipeError(f"seed must be an integer, got {seed!r}", where=f"{where}: seed")
     _check_pair(raw, task, where)
     _check_chat_input(raw, task, where)
+    _check_health(raw, task, where)
     return Recipe(
         task=task,
         input=_input(raw.get("input"), base_dir, where),
@@ -390,6 +394,17 @@ def _check_chat_input(raw: dict[str, Any], task: str, where: str) -> None:
         if role not in ("system", "user", "assistant"):
             raise RecipeError(f"roles maps {speaker!r} to {role!r}", where=f"{where}: input.roles.{speaker}",
                               fix="map each speaker to system, user or assistant")
+
+
+def _check_health(raw: dict[str, Any], task: str, where: str) -> None:
+    """`profile:` and `audit:` only where their rows are: a text and a label."""
+    for key in ("profile", "audit"):
+        if key in raw and task not in HEALTH_TASKS:
+            hint = (f"; `thresher inspect --task {task} FILE` describes this data"
+                    if task in CHAT_TASKS else "")
+            raise RecipeError(f"{key} applies to tasks classification and multilabel (rows with a "
+                              f"text and a label), not {task!r}", where=f"{where}: {key}",
+                              fix=f"remove the {key} section{hint}")
 
 
 def _unlabelled_split(spec: SplitSpec | None, raw: dict[str, Any], task: str, where: str

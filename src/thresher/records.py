@@ -74,8 +74,11 @@ def as_messages(value: Any) -> list[dict[str, str]]:
 
 
 def conversation_text(messages: Any) -> str:
-    """The contents of a conversation joined by newlines, in order (roles left out)."""
-    return "\n".join(m["content"] for m in as_messages(messages))
+    """The user and assistant turns of a conversation joined by newlines, in order (roles left
+    out). System prompts are left out too: they are configuration shared by many conversations
+    (the recipe's ``system``, a product's prompt), so counting them would make every short
+    conversation a near-duplicate of the others, and of any eval set with the same prompt."""
+    return "\n".join(m["content"] for m in as_messages(messages) if m["role"] != "system")
 
 
 def make_id(*parts: Any) -> str:

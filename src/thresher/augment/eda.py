@@ -43,14 +43,17 @@ import numpy as np
 from thresher.augment.base import Augmenter, Variants, check_operations
 from thresher.errors import DataError
 
-__all__ = ["OPERATIONS", "Eda", "eda_defaults"]
+# the public names past Eda are the pieces ner_augment reuses (same plans, same synonyms)
+__all__ = ["EDGE_PUNCTUATION", "OPERATIONS", "Eda", "chinese_synonyms", "chinese_words",
+           "eda_defaults", "english_synonyms", "is_word", "load_english_synonyms",
+           "plan_operations"]
 
 OPERATIONS = ("sr", "ri", "rs", "rd")
 # (training rows, alpha, n_aug): the paper's recommended parameters (section 4 / Table 3)
 _PAPER_TABLE = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4))
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORDLIKE = re.compile(r"[^\W_]")
-_EDGE = "\"'`()[]{}<>.,;:!?*~-\u2013\u2014\u2018\u2019\u201c\u201d\u2026"
+EDGE_PUNCTUATION = "\"'`()[]{}<>.,;:!?*~-\u2013\u2014\u2018\u2019\u201c\u201d\u2026"
 # jieba tag prefix -> Cilin top-level codes of a compatible part of speech
 _CILIN_CLASSES = {
     "n": ("A", "B", "C", "D"), "s": ("C",), "t": ("C",), "f": ("C",),
@@ -153,7 +156,7 @@ def _variant_maker(eda: Eda, n_aug: int, draw: Callable[[], float]) -> Vary:
         if m == 0:
             return [], "no words"
         if m >= 2 and not lookups:  # swap and deletion only: nothing to look up
-            ops, plan, sources = operations, _plan(operations, n_aug, draw), None
+            ops, plan, sources = operations, plan_operations(operations, n_aug, draw), None
         else:
             ops, plan, sources = _planned(operations, m, n_aug, draw, find, find_arg)
             if not plan:
@@ -197,7 +200,7 @@ def _variant_maker(eda: Eda, n_aug: int, draw: Callable[[], float]) -> Vary:
 
 def _english_sources(words: list[str]) -> list[str]:
     """The words of a text that have a synonym (stop words have none), repeats kept."""
-    _english_ready()
+    load_english_synonyms()
     memo = _EN_MEMO
     return [w for w in words if (memo[w] if w in memo else _english_synonyms(w))]
 
@@ -215,7 +218,7 @@ def _chinese(text: str, vary: Vary) -> tuple[list[str], str | None]:
             word = words[i]
             options = synonyms.get(word)
             if options is None:
-                options = synonyms[word] = _chinese_synonyms(word, pairs[i].flag)
+                options = synonyms[word] = chinese_synonyms(word, pairs[i].flag)
             if options:
                 found.append(word)
         return found
@@ -232,7 +235,7 @@ def _planned(operations: tuple[str, ...], m: int, n_aug: int, draw: Callable[[],
     swap or deletion; with one word, only the synonym operations apply.
     """
     ops = operations if m >= 2 else tuple(op for op in operations if op in ("sr", "ri"))
-    plan = _plan(ops, n_aug, draw) if ops else []
+    plan = plan_operations(ops, n_aug, draw) if ops else []
     sources = None
     if "sr" in plan or "ri" in plan:
         sources = find(find_arg)
@@ -253,7 +256,7 @@ def _uniforms(seed: int) -> Callable[[], float]:
     return stream().__next__
 
 
-def _plan(ops: Sequence[str], n_aug: int, draw: Callable[[], float]) -> list[str]:
+def plan_operations(ops: Sequence[str], n_aug: int, draw: Callable[[], float]) -> list[str]:
     """ceil(n_aug / k) of each operation, shuffled, first n_aug kept (the paper's scheme)."""
     if n_aug == 1:  # the same draw as the general case, without building the list
         return [ops[int(draw() * len(ops))]]
@@ -327,7 +330,9 @@ def _insert(words: list[str], sources: Sequence[str], synonyms: dict[str, tuple[
     return new
 
 
-def _english_ready() -> None:
+def load_english_synonyms() -> None:
+    """Load WordNet and the stop words now: without WordNet this raises ModelError, with the
+    install hint, before any text is changed rather than in the middle."""
     if "en" not in _LOADED:
         from thresher.augment.wordnet import synonym_table, wordnet_synonyms
         from thresher.ops.stopwords import _english
@@ -336,10 +341,17 @@ def _english_ready() -> None:
         _LOADED["en"] = (_english(), wordnet_synonyms)
 
 
+def english_synonyms(token: str) -> tuple[str, ...]:
+    """WordNet synonyms of a whitespace token, its edge punctuation and case carried over; none
+    for a stop word. Memoised per process; raises ModelError (install hint) without WordNet."""
+    load_english_synonyms()
+    return _EN_MEMO[token] if token in _EN_MEMO else _english_synonyms(token)
+
+
 def _english_synonyms(token: str) -> tuple[str, ...]:
-    """WordNet synonyms of a whitespace token, its edge punctuation and case carried over."""
+    """:func:`english_synonyms` once WordNet is loaded and the token is not memoised yet."""
     stops, lookup = _LOADED["en"]
-    core = token.strip(_EDGE)
+    core = token.strip(EDGE_PUNCTUATION)
     found: tuple[str, ...] = ()
     if core and core.lower() not in stops:
         head, tail = token[: token.index(core)], token[token.index(core) + len(core):]
@@ -351,6 +363,18 @@ def _english_synonyms(token: str) -> tuple[str, ...]:
         found = tuple(head + s + tail for s in found if head + s + tail != token)
     _EN_MEMO[token] = found
     return found
+
+
+def chinese_words(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into (word, jieba POS tag) pairs as EDA cuts it: ``jieba.posseg``, HMM off.
+
+    Punctuation and spaces come back as words too (:func:`is_word` tells them apart)."""
+    return [(pair.word, pair.flag) for pair in _posseg().lcut(text, HMM=False)]
+
+
+def is_word(token: str) -> bool:
+    """Whether a token holds a letter or digit (EDA leaves punctuation and spaces in place)."""
+    return _WORDLIKE.search(token) is not None
 
 
 def _posseg() -> Any:
@@ -384,7 +408,7 @@ def _cilin() -> tuple[dict[str, list[tuple[str, tuple[str, ...]]]], frozenset[st
     return _LOADED["cilin"]
 
 
-def _chinese_synonyms(word: str, flag: str) -> tuple[str, ...]:
+def chinese_synonyms(word: str, flag: str) -> tuple[str, ...]:
     """Cilin synonyms of ``word`` in groups compatible with jieba's tag ``flag``."""
     key = (word, flag[:1])
     found = _ZH_MEMO.get(key)

@@ -32,7 +32,7 @@ import random
 from typing import Any, Callable, Sequence
 
 from thresher.augment.base import Augmenter, Variants, check_operations
-from thresher.augment.eda import _plan
+from thresher.augment.eda import plan_operations
 from thresher.errors import DataError, RecipeError
 from thresher.ops.chinese import has_cjk
 
@@ -171,7 +171,7 @@ def _variants(words: list[str], makers: dict[str, Callable[[], Made]], n_aug: in
     if not makers:
         return []
     ops = list(makers)
-    plan = _plan(ops, n_aug, draw)
+    plan = plan_operations(ops, n_aug, draw)
     seen = {tuple(words)}
     out: list[Tagged] = []
     fails = 0
@@ -299,31 +299,29 @@ def _english_units(words: list[str], a: int, b: int) -> list[tuple[int, int, str
     splits clitics off ("'s", "'m") and WordNet reads their one letter as a word ("s":
     sulfur), and a number's synonyms are roman numerals ("50": "l").
     """
-    from thresher.augment.eda import _EDGE, _EN_MEMO, _english_ready, _english_synonyms
+    from thresher.augment.eda import EDGE_PUNCTUATION, english_synonyms, load_english_synonyms
 
-    _english_ready()
+    load_english_synonyms()
     units = []
     for i in range(a, b):
         word = words[i]
-        core = word.strip(_EDGE)
+        core = word.strip(EDGE_PUNCTUATION)
         if len(core) >= 2 and not core.isdigit() and any(c.isalpha() for c in core):
-            units.append((i, i + 1, word,
-                          _EN_MEMO[word] if word in _EN_MEMO else _english_synonyms(word)))
+            units.append((i, i + 1, word, english_synonyms(word)))
     return units
 
 
 def _chinese_units(words: list[str], a: int, b: int) -> list[tuple[int, int, str, Any]]:
     """jieba's words of one run of non-entity tokens that start and end on token bounds."""
-    from thresher.augment.eda import _WORDLIKE, _chinese_synonyms, _posseg
+    from thresher.augment.eda import chinese_synonyms, chinese_words, is_word
 
     bounds, offset = {0: a}, 0
     for i in range(a, b):
         offset += len(words[i])
         bounds[offset] = i + 1
     units, offset = [], 0
-    for pair in _posseg().lcut("".join(words[a:b]), HMM=False):
-        first, offset = offset, offset + len(pair.word)
-        if first in bounds and offset in bounds and _WORDLIKE.search(pair.word):
-            units.append((bounds[first], bounds[offset], pair.word,
-                          _chinese_synonyms(pair.word, pair.flag)))
+    for word, flag in chinese_words("".join(words[a:b])):
+        first, offset = offset, offset + len(word)
+        if first in bounds and offset in bounds and is_word(word):
+            units.append((bounds[first], bounds[offset], word, chinese_synonyms(word, flag)))
     return units

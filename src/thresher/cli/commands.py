@@ -23,7 +23,8 @@ def inspect(path: str, *, as_json: bool, **options: Any) -> None:
     if as_json:
         console.print_json(json.dumps(found.to_dict(), ensure_ascii=False, default=str))
     else:
-        console.print(found.to_text(), markup=False)
+        # soft_wrap: a long file:line or detail stays on its line, whole (copyable, greppable)
+        console.print(found.to_text(), markup=False, soft_wrap=True)
 
 
 def run(recipe: Path, out: Path, *, engine: str = "local", num_proc: int | None = None,
@@ -164,6 +165,24 @@ def demo(out: Path) -> None:
     _print_run(result, time.perf_counter() - start)
 
 
+def demo_sft(out: Path) -> None:
+    from thresher.demo import sft_demo_recipe
+    from thresher.pipeline import run as run_recipe
+
+    start = time.perf_counter()
+    recipe, planted = sft_demo_recipe(out)
+    chats = planted["chats"]
+    console.rule("synthetic support chat log")
+    problems = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in chats["problems"].items())
+    pii = ", ".join(f"{k} {v}" for k, v in chats["pii"].items() if v)
+    console.print(f"{chats['conversations']} conversations, {chats['messages']} messages in "
+                  f"{chats['path']}\nplanted: {problems}\nPII: {pii}\nheld-out questions: "
+                  f"{planted['eval']['n']} ({planted['eval']['overlapping']} copied from the log)"
+                  f"\nrecipe: {Path(out) / 'input' / 'recipe.yaml'}", markup=False)
+    result = run_recipe(recipe, out, progress=True, on_stage=_stage_printer())
+    _print_run(result, time.perf_counter() - start)
+
+
 def _stage_printer():
     def say(stage: str) -> None:
         console.rule(stage)
@@ -194,6 +213,9 @@ def _print_run(result: Any, seconds: float) -> None:
 
 
 def _print_metrics(metrics: dict[str, Any], split: str) -> None:
+    if metrics.get("task") in ("sft", "seq2seq"):
+        _print_generation(metrics, split)
+        return
     model = metrics.get("splits", {}).get(split, {})
     base = ((metrics.get("baseline") or {}).get("splits") or {}).get(split, {})
     table = Table(title=f"{split} metrics (95% bootstrap intervals)")
@@ -210,6 +232,24 @@ def _print_metrics(metrics: dict[str, Any], split: str) -> None:
     note = (metrics.get("model") or {}).get("note")
     if note:
         console.print(f"note: {note}")
+
+
+def _print_generation(metrics: dict[str, Any], split: str) -> None:
+    """An SFT run: teacher-forced loss on every row, answer scores on the generated sample."""
+    found = metrics.get("generation") or {}
+    table = Table(title=f"{split} metrics ({metrics.get('scored_rows')} rows scored; "
+                  f"{metrics.get('generated_rows')} answers generated)")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("loss (assistant tokens)", _num(metrics.get("loss")))
+    table.add_row("perplexity", _num(metrics.get("perplexity")))
+    for key in ("rouge1", "rouge2", "rougeL"):
+        table.add_row(key.replace("rouge", "ROUGE-"), _num((found.get("rouge") or {}).get(key)))
+    table.add_row("BLEU", _num((found.get("bleu") or {}).get("score")))
+    for key in ("exact_match", "token_f1"):
+        if found.get(key):
+            table.add_row(key, _num(found[key].get("value")))
+    console.print(table)
 
 
 def _with_ci(scores: dict[str, Any], key: str) -> str:

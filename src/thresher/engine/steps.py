@@ -78,6 +78,12 @@ def _example_text(reject: Reject) -> str:
     text = record.get("text")
     if text is None and "tokens" in record:
         text = " ".join(map(str, record["tokens"]))
+    if text is None and "messages" in record:  # sft: the conversation, roles left out
+        from thresher.records import conversation_text
+
+        text = conversation_text(record["messages"])
+    if text is None and "input" in record:  # seq2seq
+        text = f"{record['input']}\n{record.get('target', '')}"
     text = str(text if text is not None else reject.record)
     return text if len(text) <= 300 else text[:297] + "..."
 

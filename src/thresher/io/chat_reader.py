@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 
 from thresher.errors import DataError
-from thresher.io.result import RawTable, SourceInfo
+from thresher.io.result import RawTable
 from thresher.io.table import _id_text, arrow_safe, bad_row_rejects, row_sources, unique_ids
 from thresher.io.values import is_missing
 from thresher.records import CHAT_ROLES, Reject, core_columns, make_id
 
 __all__ = ["CHAT_FORMATS", "CHAT_OPTIONS", "CHAT_TASKS", "DEFAULT_ROLES", "ChatOptions",
-           "ChatSourceInfo", "ChatTable", "build_chat", "chat_format", "detect_chat_format"]
+           "ChatTable", "build_chat", "chat_format", "detect_chat_format"]
 
 CHAT_TASKS = ("sft", "seq2seq")
 CHAT_FORMATS = ("openai", "sharegpt", "alpaca", "qa", "chatlog")
@@ -81,14 +81,6 @@ class ChatTable:
     rejects: list[Reject]
     format: str
     roles: dict[str, str]
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ChatSourceInfo(SourceInfo):
-    """A :class:`SourceInfo` that also says which chat format was read and what was changed."""
-
-    chat_format: str = ""
     notes: list[str] = field(default_factory=list)
 
 

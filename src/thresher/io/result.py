@@ -73,6 +73,8 @@ class SourceInfo:
     text_column: str | None = None
     label_column: str | None = None
     id_column: str | None = None
+    chat_format: str | None = None  # tasks sft, seq2seq: openai, sharegpt, alpaca, qa or chatlog
+    notes: list[str] = field(default_factory=list)  # what reading changed (merged turns, ...)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,7 +17,7 @@ import pandas as pd
 from thresher.errors import DataError, InputError
 from thresher.io.acquire import cache_folder, download, is_url, sha256_file
 from thresher.io.archive import data_inside, is_archive, unpack
-from thresher.io.chat_reader import CHAT_TASKS, ChatOptions, ChatSourceInfo, build_chat, chat_format
+from thresher.io.chat_reader import CHAT_TASKS, ChatOptions, build_chat, chat_format
 from thresher.io.conll_reader import read_conll
 from thresher.io.csv_reader import read_delimited
 from thresher.io.detect import detect_format, format_name, text_format
@@ -219,7 +219,7 @@ def _checked_task(task: str | None, shape: str | None, format: str | None, chat:
 def _read_chat(raw: RawTable, fmt: str, shape: str | None, task: str, located: _Located, sha: str,
                text: str | None, chat: ChatOptions | None) -> ReadResult:
     built = build_chat(raw, shape, task, located.name, text, chat)
-    info = ChatSourceInfo(path=str(located.path) if located.path else located.name, format=fmt,
+    info = SourceInfo(path=str(located.path) if located.path else located.name, format=fmt,
                           encoding=raw.encoding, rows=len(built.table) + len(built.rejects),
                           columns=column_infos(raw.frame, built.roles),
                           bad_lines=[BadLine(b.line, b.reason) for b in raw.bad], sha256=sha,

@@ -19,6 +19,7 @@ from thresher.report import _data_sections as data
 from thresher.report import _health_sections as health
 from thresher.report import _model_sections as model
 from thresher.report import _quality_sections as quality
+from thresher.report import _sft_sections
 from thresher.report._data_plots import write_data_plots
 from thresher._files import write_text
 from thresher.report._inputs import RunInputs, load_run, read_images
@@ -78,6 +79,7 @@ def _context(run: RunInputs) -> dict[str, Any]:
         "ablation": _ablation.ablation(run),
         "health_profile": health.profile(run),
         "health_audit": health.audit(run),
+        "sft": _sft_sections.sft(run),
         "has_metrics": run.metrics is not None,
         "has_model": bool(metrics.get("model")),
         "training": model.training_items(run),

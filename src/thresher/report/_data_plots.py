@@ -44,11 +44,10 @@ def write_data_plots(splits: dict[str, pd.DataFrame], plots: Path) -> list[Path]
     """The two data plots of already-read splits, written under ``plots``."""
     if not splits:
         return []
-    with plot_style():
-        return [
-            _save(_label_figure(splits), plots / "label_distribution.png"),
-            _save(_length_figure(splits), plots / "text_lengths.png"),
-        ]
+    labelled = any({"label", "tags"} & set(frame.columns) for frame in splits.values())
+    with plot_style():  # sft/seq2seq rows have no labels: their lengths only
+        written = [_save(_label_figure(splits), plots / "label_distribution.png")] if labelled else []
+        return written + [_save(_length_figure(splits), plots / "text_lengths.png")]
 
 
 def read_splits(run_dir: Path) -> dict[str, pd.DataFrame]:
@@ -77,6 +76,12 @@ def split_texts(frame: pd.DataFrame) -> pd.Series:
         return frame["text"].fillna("").astype(str)
     if "tokens" in frame.columns:
         return frame["tokens"].map(lambda tokens: " ".join(map(str, tokens)))
+    if "messages" in frame.columns:  # sft: the whole conversation
+        from thresher.records import conversation_text
+
+        return frame["messages"].map(conversation_text)
+    if {"input", "target"} <= set(frame.columns):  # seq2seq
+        return frame["input"].astype(str) + "\n" + frame["target"].astype(str)
     return pd.Series([], dtype=str)
 
 

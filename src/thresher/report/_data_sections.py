@@ -176,12 +176,17 @@ def splits_table(run: RunInputs) -> list[dict[str, Any]]:
                 "name": name,
                 "rows": len(frame) if frame is not None else _int(declared.get(name)),
                 "declared": _int(declared.get(name)),
-                "labels": split_labels(frame).nunique() if frame is not None else None,
+                "labels": split_labels(frame).nunique() if _labelled(frame) else None,
                 "median_chars": float(lengths.median()) if len(lengths) else None,
                 "file": frame is not None,
             }
         )
     return table
+
+
+def _labelled(frame: pd.DataFrame | None) -> bool:
+    """Rows with a label or tags (sft and seq2seq rows have neither)."""
+    return frame is not None and bool({"label", "tags"} & set(frame.columns))
 
 
 def _short(text: str) -> str:
