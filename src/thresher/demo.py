@@ -139,7 +139,7 @@ def sft_demo_recipe(out_dir: Path, train: dict[str, Any] | None = None,
             {"answer_length": {"min_chars": 3}},
             {"sft_dedup_exact": {}},
             {"sft_dedup_near": {}},
-            {"decontaminate": {"eval_files": ["support_eval.jsonl"], "n": 8}},
+            {"decontaminate": {"eval_files": ["support_eval.jsonl"]}},  # n = 13 words
         ],
         "split": {"validation": 0.1, "test": 0.1, "stratify": False, "seed": 13},
         "train": dict(SFT_TRAIN) if train is None else dict(train),

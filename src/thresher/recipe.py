@@ -431,6 +431,9 @@ def _train(raw: dict[str, Any], task: str, where: str) -> Any:
     settings = dict(check_settings(TrainConfig, raw["train"], f"{where}: train"))
     if task in ("sft", "seq2seq"):  # LoRA on a causal LM wants ~10x the full-tuning rate
         settings.setdefault("learning_rate", 2e-4)
+        if settings.get("model") == "baseline":
+            raise RecipeError(f"task {task} has no baseline model", where=f"{where}: train.model",
+                              fix="use a causal LM, e.g. model: smollm2 (the offline default)")
     config = TrainConfig(**settings)
     config.validate().check_task(task)
     return config

@@ -63,7 +63,11 @@ def _prompts(frame: pd.DataFrame, task: str) -> tuple[list[list[dict[str, str]]]
 
 
 def _generation_metrics(answers: list[str], references: list[str], task: str) -> dict[str, Any]:
-    from thresher.evaluate.generation import generation_metrics
+    from thresher.evaluate.generation import exact_match, generation_metrics, token_f1
 
     kind = "seq2seq" if task == "seq2seq" else "chat"
-    return generation_metrics(answers, references, task_kind=kind, language="auto").to_dict()
+    found = generation_metrics(answers, references, task_kind=kind, language="auto").to_dict()
+    if task == "seq2seq":  # short targets (answers, labels): exact match and token F1 too
+        found["exact_match"] = exact_match(answers, references).to_dict()
+        found["token_f1"] = token_f1(answers, references).to_dict()
+    return found

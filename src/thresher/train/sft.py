@@ -165,18 +165,18 @@ def train_sft(run_dir: Path, train: pd.DataFrame, val: pd.DataFrame, config: Tra
     precision = resolve_precision(config.precision, device)
     seed_all(config.seed)
     model, tokenizer, resolved = load_causal_lm(config.model)
-    samples = _sample_prompts(run_dir, task, config.seed)
-    before = generate(model, tokenizer, [p for p, _ in samples], device, precision)
-    model = add_causal_lora(model, config.lora_r, config.lora_alpha)
     encoded, dropped, stats = {}, {}, {}
     for name, frame in (("train", train), ("validation", val)):
         items, dropped[name] = encode_rows(tokenizer, frame, task, config.max_length)
         stats[name] = token_stats(items)
         encoded[name] = to_encoded(items, int(tokenizer.pad_token_id), config.max_length,
                                    config.seed, pack=config.packing)
-    if len(encoded["train"]) == 0:
+    if len(encoded["train"]) == 0:  # before the slow part: a wrong max_length fails at once
         raise DataError("no training conversation has an assistant answer within max_length",
                         where="train.max_length", fix="raise max_length or check the data")
+    samples = _sample_prompts(run_dir, task, config.seed)
+    before = generate(model, tokenizer, [p for p, _ in samples], device, precision)
+    model = add_causal_lora(model, config.lora_r, config.lora_alpha)
     sft, cluster = CausalLM(), Cluster()  # one process: SFT on several GPUs is not wired yet
     pair = [encoded["train"], encoded["validation"]]
     checkpoints = open_checkpoints(run_dir, config, sft, [], resolved, pair, cluster)
