@@ -6,15 +6,17 @@ script asks whether the same gain shows on thresher's two model kinds: the TF-ID
 regression baseline and MiniLM fine-tuned on CPU. Per set, size and seed: a seeded random
 subsample of ``train_orig.txt``, EDA variants of those rows only (the paper's alpha and n_aug
 for the size: ``eda_defaults``), each model trained on the originals and on originals + their
-variants, both scored on the set's fixed ``test.txt``.
+variants, both scored on the set's fixed ``test.txt``. Both arms train the same epochs, as in
+the paper, so MiniLM's EDA arm also takes more steps; a third MiniLM arm trains on the
+originals for as many steps, which separates what the variants add from the extra updates.
 
     PYTHONPATH=src .venv/bin/python bench/eda_table.py                     # everything
     PYTHONPATH=src .venv/bin/python bench/eda_table.py --models baseline   # minutes, not hours
     PYTHONPATH=src .venv/bin/python bench/eda_table.py --sets sst2 --sizes 500 --seeds 0 \\
-        --minilm-seeds 0 --epochs 1                                        # smoke run
+        --minilm-sizes 500 --minilm-seeds 0 --epochs 1                     # smoke run
 
 Each finished (set, size, model, seed) prints one JSON line and rewrites the JSON file, so a
-stopped run keeps what it has; ``--resume`` reuses those rows when the settings are unchanged.
+stopped run keeps what it has; ``--resume`` reuses those rows when the models train the same way.
 """
 
 from __future__ import annotations
