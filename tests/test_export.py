@@ -97,7 +97,8 @@ def test_export_needs_a_format_and_a_transformer(run_dir: Path, tmp_path: Path,
     from thresher.train import BaselineClassifier
 
     assert main(["export", str(run_dir)]) == 2
-    assert capsys.readouterr().err == f"error: {run_dir}: no export format chosen. pass --onnx.\n"
+    assert capsys.readouterr().err == (f"error: {run_dir}: choose one export format. pass --onnx "
+                                       "(a classifier) or --merged (an SFT run).\n")
     baseline_run = tmp_path / "run"
     BaselineClassifier().fit(TEXTS, ["pos", "neg"] * 3 + ["pos"]).save(baseline_run / "model")
     with pytest.raises(ModelError, match="only fine-tuned transformers export to ONNX, not a Baseline"):

