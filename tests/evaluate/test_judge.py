@@ -4,72 +4,36 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from thresher.errors import DataError, ModelError, RecipeError
+from thresher.errors import DataError, ModelError, OutputError, RecipeError
 from thresher.evaluate.judge import DEFAULT_RUBRIC, judge, judge_prompt, parse_judgement
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fake server
+from fake_endpoint import FakeEndpoint, completion  # noqa: E402
 
-class FakeJudge:
-    """Scores 5 when the graded answer equals the reference, else 2; ``script`` holds
-    (status, reply content or raw body) for the next calls."""
 
-    def __init__(self) -> None:
-        self.script: list[tuple[int, str]] = []
-        self.requests: list[dict[str, Any]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"path": self.path, "body": body, "time": time.monotonic(),
-                                      "auth": self.headers.get("Authorization")})
-                status, content = fake.script.pop(0) if fake.script else \
-                    (200, fake.verdict(body["messages"][0]["content"]))
-                payload = (json.dumps({"choices": [{"message": {"content": content}}]})
-                           if status == 200 else content).encode()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
-    @staticmethod
-    def verdict(prompt: str) -> str:
-        answer = re.search(r"Answer to grade:\n(.*?)\n\nReply", prompt, re.DOTALL).group(1)
-        reference = re.search(r"Reference answer \(.*?\):\n(.*?)\n\n", prompt, re.DOTALL)
-        if reference and reference.group(1) == answer:
-            return json.dumps({"score": 5, "reason": "Matches the reference."})
-        return json.dumps({"score": 2, "reason": "Differs from the reference."})
+def verdict(body: dict[str, Any]) -> str:
+    """Scores 5 when the graded answer equals the reference, else 2."""
+    prompt = body["messages"][0]["content"]
+    answer = re.search(r"Answer to grade:\n(.*?)\n\nReply", prompt, re.DOTALL).group(1)
+    reference = re.search(r"Reference answer \(.*?\):\n(.*?)\n\n", prompt, re.DOTALL)
+    if reference and reference.group(1) == answer:
+        return json.dumps({"score": 5, "reason": "Matches the reference."})
+    return json.dumps({"score": 2, "reason": "Differs from the reference."})
 
 
 @pytest.fixture()
-def endpoint() -> Iterator[FakeJudge]:
-    fake = FakeJudge()
-    thread = threading.Thread(target=fake.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+def endpoint() -> Iterator[FakeEndpoint]:
+    with FakeEndpoint(verdict) as fake:
+        yield fake
 
 
-def _judge(endpoint: FakeJudge, tmp_path: Path, prompts: list[Any], answers: list[str],
+def _judge(endpoint: FakeEndpoint, tmp_path: Path, prompts: list[Any], answers: list[str],
            references: list[str | None] | None = None, **settings: Any) -> Any:
     defaults: dict[str, Any] = {"base_url": endpoint.url, "model": "judge-model",
                                 "api_key_env": "THRESHER_TEST_KEY", "rate_limit": None,
@@ -77,7 +41,7 @@ def _judge(endpoint: FakeJudge, tmp_path: Path, prompts: list[Any], answers: lis
     return judge(prompts, answers, references, **{**defaults, **settings})
 
 
-def test_scores_and_reasons_come_from_the_endpoint(endpoint: FakeJudge, tmp_path: Path,
+def test_scores_and_reasons_come_from_the_endpoint(endpoint: FakeEndpoint, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THRESHER_TEST_KEY", "sk-test")
     result = _judge(endpoint, tmp_path, ["Where is my order?", "Can I return it?"],
@@ -98,8 +62,8 @@ def test_scores_and_reasons_come_from_the_endpoint(endpoint: FakeJudge, tmp_path
     assert json.loads(json.dumps(data)) == data and data["scored"] == 2
 
 
-def test_a_malformed_reply_is_asked_again_once(endpoint: FakeJudge, tmp_path: Path) -> None:
-    endpoint.script = [(200, "I would give this a 4 out of 5.")]
+def test_a_malformed_reply_is_asked_again_once(endpoint: FakeEndpoint, tmp_path: Path) -> None:
+    endpoint.script = [(200, completion("I would give this a 4 out of 5."))]
     result = _judge(endpoint, tmp_path, ["Where is my order?"], ["It ships today."],
                     ["It ships today."])
     assert (result.items[0].score, result.items[0].tries, result.requests) == (5, 2, 2)
@@ -108,9 +72,10 @@ def test_a_malformed_reply_is_asked_again_once(endpoint: FakeJudge, tmp_path: Pa
                           "object. Reply again with the JSON object only.")
 
 
-def test_two_malformed_replies_are_recorded_not_raised(endpoint: FakeJudge,
+def test_two_malformed_replies_are_recorded_not_raised(endpoint: FakeEndpoint,
                                                        tmp_path: Path) -> None:
-    endpoint.script = [(200, '{"score": 7, "reason": "great"}'), (200, "Score: 4")]
+    endpoint.script = [(200, completion('{"score": 7, "reason": "great"}')),
+                       (200, completion("Score: 4"))]
     result = _judge(endpoint, tmp_path, ["Q1", "Q2"], ["A1", "A2"])
     bad, good = result.items
     assert (bad.score, bad.parsed, bad.tries, bad.raw) == (None, False, 2, "Score: 4")
@@ -145,7 +110,7 @@ def test_parse_judgement_is_strict() -> None:
         assert str(err.value) == message, reply
 
 
-def test_cached_replies_cost_no_request(endpoint: FakeJudge, tmp_path: Path) -> None:
+def test_cached_replies_cost_no_request(endpoint: FakeEndpoint, tmp_path: Path) -> None:
     args = (["Q1", "Q2", "Q1"], ["A1", "A2", "A1"])
     first = _judge(endpoint, tmp_path, *args)
     assert first.requests == 2 and len(endpoint.requests) == 2  # the repeat came from the cache
@@ -156,14 +121,26 @@ def test_cached_replies_cost_no_request(endpoint: FakeJudge, tmp_path: Path) -> 
     assert (tmp_path / "cache" / "judge.sqlite").is_file()
 
 
-def test_empty_answers_score_one_without_a_request(endpoint: FakeJudge, tmp_path: Path) -> None:
+def test_an_unwritable_cache_names_the_judge_cache(endpoint: FakeEndpoint,
+                                                   tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError) as err:
+        _judge(endpoint, tmp_path, ["Q"], ["A"], cache_dir=str(blocker))
+    assert str(err.value) == (f"{blocker}/judge.sqlite: cannot open the judge reply cache "
+                              f"([Errno 17] File exists: '{blocker}'). Set cache_dir to a "
+                              "writable folder.")
+    assert endpoint.requests == []
+
+
+def test_empty_answers_score_one_without_a_request(endpoint: FakeEndpoint, tmp_path: Path) -> None:
     result = _judge(endpoint, tmp_path, ["Q1", "Q2"], ["  ", "A2"])
     assert (result.items[0].score, result.items[0].reason, result.items[0].tries) == \
         (1, "the answer is empty", 0)
     assert len(endpoint.requests) == 1
 
 
-def test_chat_prompts_are_rendered_as_role_lines(endpoint: FakeJudge, tmp_path: Path) -> None:
+def test_chat_prompts_are_rendered_as_role_lines(endpoint: FakeEndpoint, tmp_path: Path) -> None:
     messages = [{"role": "user", "content": "Hi, where is PM12345678?"},
                 {"role": "assistant", "content": "Checking."}, {"role": "user", "content": "ok"}]
     _judge(endpoint, tmp_path, [messages], ["It ships today."])
@@ -172,7 +149,7 @@ def test_chat_prompts_are_rendered_as_role_lines(endpoint: FakeJudge, tmp_path: 
     assert "Reference answer" not in sent
 
 
-def test_endpoint_failures_raise_with_the_judge_settings(endpoint: FakeJudge, tmp_path: Path,
+def test_endpoint_failures_raise_with_the_judge_settings(endpoint: FakeEndpoint, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("THRESHER_TEST_KEY", raising=False)
     endpoint.script = [(401, '{"error": "bad key"}')]
@@ -187,12 +164,12 @@ def test_endpoint_failures_raise_with_the_judge_settings(endpoint: FakeJudge, tm
         _judge(endpoint, tmp_path, ["Q"], ["A"], retries=2)
     assert str(err.value) == (
         f"evaluate.judge.base_url: {endpoint.url}/chat/completions still failed after 2 "
-        "retries (last: HTTP 503). Check that the server is up; lower requests_per_second or "
-        "raise retries and backoff_s if it is overloaded.")
+        "retries (last: HTTP 503). Check that the server is up; lower rate_limit or raise "
+        "retries and backoff_s if it is overloaded.")
     assert len(endpoint.requests) == 4
 
 
-def test_rate_limit_spaces_the_requests(endpoint: FakeJudge, tmp_path: Path) -> None:
+def test_rate_limit_spaces_the_requests(endpoint: FakeEndpoint, tmp_path: Path) -> None:
     _judge(endpoint, tmp_path, ["Q1", "Q2", "Q3"], ["A1", "A2", "A3"], rate_limit=10)
     starts = [r["time"] for r in endpoint.requests]
     assert len(starts) == 3 and starts[-1] - starts[0] >= 0.2 - 0.02

