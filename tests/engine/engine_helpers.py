@@ -11,7 +11,7 @@ import pandas as pd
 
 from thresher.engine.local import run_step, summarize
 from thresher.io import read_source
-from thresher.recipe import Recipe, parse_recipe
+from thresher.recipe import CHAT_INPUT, Recipe, parse_recipe
 from thresher.split import split_table
 
 REVIEWS = [("pos", "房间很干净，服务也好"), ("neg", "太吵了，不会再来"), ("pos", "Great hotel, friendly staff"),
@@ -45,7 +45,7 @@ def make_recipe(path: Path, steps: list[Any] | None = None, **extra: Any) -> Rec
 
 def reference(recipe: Recipe) -> tuple[dict[str, pd.DataFrame], list, list[dict[str, Any]]]:
     """The run done the simple way: whole table, one step after the other (the old pipeline)."""
-    options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k != "path" and v is not None}
+    options = {k: v for k, v in dataclasses.asdict(recipe.input).items() if k not in ("path", *CHAT_INPUT) and v is not None}
     source = read_source(recipe.input.path, task=recipe.task, **options)
     table, rejects = source.table, list(source.rejects)
     steps = [summarize("read", source.info.rows, table, rejects,

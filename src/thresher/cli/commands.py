@@ -13,7 +13,8 @@ from rich.table import Table
 
 __all__ = ["demo", "evaluate", "export", "inspect", "predict", "report", "run", "train"]
 
-console = Console(stderr=False, highlight=False)
+# soft_wrap: paths printed whole, so they can be copied from a narrow terminal
+console = Console(stderr=False, highlight=False, soft_wrap=True)
 
 
 def inspect(path: str, *, as_json: bool, **options: Any) -> None:
@@ -113,7 +114,8 @@ def export(run_dir: Path, *, onnx: bool, merged: bool = False, out: Path | None)
         found = export_merged(_run_folder(run_dir), out)
         check = found["check"]
         console.print(f"merged model: {found['folder']} (check on {check['rows']} validation "
-                      f"rows: max |logit difference| {check['max_abs_diff']:.2e})")
+                      f"rows: max |logit difference| {check['max_abs_diff']:.2e})",
+                      markup=False, soft_wrap=True)
         return
     result = export_onnx(_run_folder(run_dir), out)
     check = result["check"]
