@@ -179,10 +179,21 @@ def test_strip_signature_limits_the_block_and_takes_recipe_patterns():
     long_tail = "Answer.\nBest regards, Anna\nline 1\nline 2\nline 3\nline 4"
     assert StripSignature().strip(long_tail) == long_tail  # 4 lines after: not a signature
     assert StripSignature(max_lines=4).strip(long_tail) == "Answer."
-    op = StripSignature(patterns=[r"—\s*the \w+ team"])
-    assert op.strip("Done.\n— the ACME team") == "Done."
+    assert StripSignature().strip("Done.\nYour ACME team") == "Done.\nYour ACME team"
+    op = StripSignature(patterns=[r"your \w+ team"])
+    assert op.strip("Done.\nYour ACME team") == "Done."
     out, _, _ = run_step(op, pairs(("Sincerely, Bob", "Done.\nSincerely, Bob")))
     assert (out.input[0], out.target[0]) == ("Sincerely, Bob", "Done.")
+
+
+def test_strip_signature_cuts_dash_sign_off_lines():
+    op = StripSignature()
+    assert op.strip("Refund sent.\n\n— Sara | ACME Support Team") == "Refund sent."
+    assert op.strip("已为您退款。\n\n——松果商城客服小李，竭诚为您服务") == "已为您退款。"
+    assert op.strip("Done.\n-- \nBob") == "Done."
+    # a dash inside a line, or a single hyphen starting a list item, is not a sign-off
+    assert op.strip("Steps:\n- open Settings\n- tap Reset") == "Steps:\n- open Settings\n- tap Reset"
+    assert op.strip("It costs $5 — cheap.") == "It costs $5 — cheap."
 
 
 # --- sft_language ----------------------------------------------------------------------------

@@ -258,7 +258,8 @@ SIGNATURE_PATTERNS: tuple[str, ...] = (
     r"(?:(?:best|kind|warm|warmest)(?: regards| wishes)|regards|sincerely(?: yours)?"
     r"|yours (?:sincerely|truly|faithfully)|thanks? (?:and|&) (?:best )?regards|many thanks"
     r"|cheers)(?:[,，]\s*\S.{0,40}|[,!.])?",
-    r"--\s*",
+    # "--" alone, or a dash sign-off line: "— Sara | Support Team", "——客服小李，竭诚为您服务"
+    r"(?:--|—{1,2}|–)(?:\s*\S.{0,60})?",
     r"(?:此致(?:敬礼)?|敬礼|祝好|顺祝(?:商祺|时祺|安好)|祝(?:您)?(?:生活愉快|工作顺利|购物愉快))"
     r"(?:[，,]\s*\S.{0,20}|[!！。，,])?",
 )
