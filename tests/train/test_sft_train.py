@@ -175,6 +175,26 @@ def test_generations_hold_the_same_test_prompts_before_and_after(sft_run) -> Non
     assert [g["before"] for g in generations] != [g["after"] for g in generations]
 
 
+def test_report_scores_base_and_tuned_answers_on_the_same_prompts(sft_run, tmp_path) -> None:
+    import shutil
+
+    from thresher.evaluate.generation import rouge, token_f1
+    from thresher.report import build_report
+    from thresher.report._inputs import load_run
+    from thresher.report._sft_sections import sft
+
+    generations = read(sft_run[0] / "model" / "generations.json")
+    refs = [g["reference"] for g in generations]
+    scores = dict((name, (b, a)) for name, b, a in sft(load_run(sft_run[0]))["generation_scores"])
+    assert scores["ROUGE-L"] == (rouge([g["before"] for g in generations], refs).rougeL,
+                                 rouge([g["after"] for g in generations], refs).rougeL)
+    assert scores["token F1"][1] == token_f1([g["after"] for g in generations], refs).value
+    copy = tmp_path / "run"  # the shared run folder stays as the other tests expect it
+    shutil.copytree(sft_run[0], copy)
+    page = build_report(copy).read_text(encoding="utf-8")
+    assert f"On these {len(generations)} prompts" in page and "(base) &rarr;" in page
+
+
 def test_metrics_hold_loss_perplexity_and_generation_scores(sft_run, tuned) -> None:
     import torch
 

@@ -25,12 +25,14 @@ def sft(run: RunInputs) -> dict[str, Any] | None:
         return None
     folder = run.run_dir / "model"
     info = _json(folder / "thresher_model.json") or {}
+    generations = _json(folder / "generations.json") or []
     return {
         "model": _model(info),
         "tokens": _tokens(info),
         "history": [_history_row(h) for h in _json(folder / "training_history.json") or []],
         "metrics": _metrics(run.metrics or {}),
-        "generations": [_generation(g) for g in _json(folder / "generations.json") or []],
+        "generations": [_generation(g) for g in generations],
+        "generation_scores": _generation_scores(generations),
     }
 
 
@@ -92,6 +94,20 @@ def _generation(entry: dict[str, Any]) -> dict[str, str]:
         asked = asked[: PROMPT_CHARS - 1] + "…"
     return {"prompt": asked, "turns": len(prompt), "reference": entry.get("reference", ""),
             "before": entry.get("before", ""), "after": entry.get("after", "")}
+
+
+def _generation_scores(entries: list[dict[str, Any]]) -> list[tuple[str, float, float]]:
+    """(metric, base model, fine-tuned) on the sampled prompts: the same prompts answered by
+    both, so the difference is the fine-tuning's (the test metrics score the tuned model only)."""
+    from thresher.evaluate.generation import rouge, token_f1
+
+    refs = [str(e.get("reference") or "") for e in entries]
+    if not entries or not any(r.strip() for r in refs):
+        return []
+    before = [str(e.get("before") or "") for e in entries]
+    after = [str(e.get("after") or "") for e in entries]
+    return [("ROUGE-L", rouge(before, refs).rougeL, rouge(after, refs).rougeL),
+            ("token F1", token_f1(before, refs).value, token_f1(after, refs).value)]
 
 
 def _json(path: Path) -> Any:
