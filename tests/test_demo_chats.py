@@ -22,7 +22,7 @@ from thresher.demo_chats import (
 from thresher.errors import RecipeError
 from thresher.ops.pii import find_pii
 
-# what the CSV's order numbers and addresses look like (thresher.ops.pii finds neither)
+# what the CSV's order numbers and addresses look like (thresher.ops.pii finds addresses only)
 ORDER = re.compile(r"(?<![A-Za-z0-9])PM\d{8}(?!\d)")
 ADDRESS = re.compile(r"\d+ [A-Z][a-z]+ (?:Avenue|Street|Road|Lane|Court|Drive|Way|Terrace)\b|"
                      r"[市区]\w+?路\d+号\d+栋\d+室")
@@ -93,7 +93,7 @@ def test_planted_personal_data_is_counted(tmp_path: Path, language: str) -> None
     texts = table["text"].fillna("")
     found = Counter(m.kind for text in texts for m in find_pii(text))
     assert dict(found) == {k: v for k, v in info.pii.items()
-                           if k in ("email", "phone", "cn_id") and v}
+                           if k in ("email", "phone", "cn_id", "address") and v}
     assert sum(len(ORDER.findall(t)) for t in texts) == info.pii["order_number"]
     assert sum(len(ADDRESS.findall(t)) for t in texts) == info.pii["address"]
     assert min(info.pii["email"], info.pii["phone"], info.pii["address"]) >= 20

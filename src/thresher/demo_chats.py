@@ -531,8 +531,8 @@ class ChatLogInfo:
     messages holding a ``SIGNATURE_MARKERS`` signature), empty_agent_answers (empty or blank
     agent messages), no_agent_answer (conversations without an agent message),
     consecutive_same_speaker (conversations where someone writes twice in a row). ``pii``:
-    occurrences of each kind in the file; email, phone and cn_id are what
-    ``thresher.ops.pii`` finds, order_number (``PM`` + 8 digits) and address are not.
+    occurrences of each kind in the file; email, phone, address and cn_id are what
+    ``thresher.ops.pii`` finds, order_number (``PM`` + 8 digits) is not.
     """
 
     path: str

@@ -143,3 +143,30 @@ def test_phone_glued_to_a_price_by_a_bracket_is_still_found():
     text = "大理包一天车才￥150（13988505869李，服务很好）"
     assert kinds(text) == [("phone", "13988505869")]
     assert kinds("Room 16A, price 150(20080503) and 2008-10-12") == []
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Ship it to 258 Cedar Court, Springdale, AR 91396 please",
+     ["258 Cedar Court, Springdale, AR 91396"]),
+    ("New address: 12 Maple Avenue, Apt 4, Riverton, OR 97001. Thanks",
+     ["12 Maple Avenue, Apt 4, Riverton, OR 97001"]),
+    ("10 Downing Street, London", ["10 Downing Street"]),  # no ZIP: the town stays
+    ("新地址是上海市徐汇区漕溪北路123号5栋1203室，谢谢", ["上海市徐汇区漕溪北路123号5栋1203室"]),
+    ("寄到北京朝阳区建国路88号", ["北京朝阳区建国路88号"]),  # short form of 北京市
+    ("地址：文三路8号", ["文三路8号"]),  # no divisions: a short road name after punctuation
+    ("I paid $5 for 3 Big Macs on Main Street", []),  # a number, but no street name after it
+    ("The 2 Dr Pepper cans were flat", []),
+    ("我在路上等了3号", []),  # a road type and a number, but no road name
+    ("快递到了新地址是漕溪北路123号", []),  # no division and a long run: where would it start?
+])
+def test_addresses(text, found):
+    assert [t for kind, t in kinds(text) if kind == "address"] == found
+
+
+def test_address_redaction_keeps_the_words_around_it():
+    text = "新地址是上海市徐汇区漕溪北路123号5栋1203室，谢谢; or 7 Elm Drive, Fairview, TX 75069."
+    assert redact_pii(text, find_pii(text)) == "新地址是<ADDRESS>，谢谢; or <ADDRESS>."
+    assert kinds("Call (212) 555-0142 at 7 Elm Drive", kinds=["phone"]) == [
+        ("phone", "(212) 555-0142")]

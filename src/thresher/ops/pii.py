@@ -1,4 +1,5 @@
-"""Personal data in text: find, count, redact, or drop e-mails, phones, IPs, cards, CN IDs, URLs.
+"""Personal data in text: find, count, redact, or drop e-mails, phones, IPs, cards, CN IDs, URLs
+and postal addresses (English street addresses, Chinese road + house number: ``addresses``).
 
 Detection is regex plus a validator per kind (``ipaddress`` for IPs, Luhn for cards, the GB 11643
 checksum, birth date and place for Chinese resident IDs, ``phonenumbers`` for phones), so that a
@@ -25,15 +26,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
+from thresher.ops.addresses import find_addresses
 from thresher.ops.base import COUNTS, Batch, Filter, Mapper, Verdict
 
 __all__ = ["DEFAULT_REGIONS", "KINDS", "PLACEHOLDERS", "DropPii", "Pii", "PiiMatch", "find_pii",
            "redact_pii"]
 
 # most specific first: on equal length the earlier kind wins
-KINDS = ("cn_id", "credit_card", "email", "url", "ip", "phone")
+KINDS = ("cn_id", "credit_card", "email", "url", "ip", "phone", "address")
 PLACEHOLDERS = {"cn_id": "<CN_ID>", "credit_card": "<CREDIT_CARD>", "email": "<EMAIL>",
-                "url": "<URL>", "ip": "<IP>", "phone": "<PHONE>"}
+                "url": "<URL>", "ip": "<IP>", "phone": "<PHONE>", "address": "<ADDRESS>"}
 DEFAULT_REGIONS = ("CN", "US", "GB")  # regions for phone numbers written without "+country"
 
 
@@ -157,6 +159,8 @@ def _detect(text: str, regions: Sequence[str]) -> Iterable[PiiMatch]:
         yield from _regex("cn_id", _CN_ID, _valid_cn_id, text)
         yield from _regex("credit_card", _CARD, _valid_card, text)
         yield from _phones(text, regions)
+    yield from (PiiMatch("address", start, end, text[start:end])
+                for start, end in find_addresses(text))
 
 
 def _resolve(matches: Iterable[PiiMatch]) -> list[PiiMatch]:
