@@ -114,8 +114,7 @@ def export(run_dir: Path, *, onnx: bool, merged: bool = False, out: Path | None)
         found = export_merged(_run_folder(run_dir), out)
         check = found["check"]
         console.print(f"merged model: {found['folder']} (check on {check['rows']} validation "
-                      f"rows: max |logit difference| {check['max_abs_diff']:.2e})",
-                      markup=False, soft_wrap=True)
+                      f"rows: max |logit difference| {check['max_abs_diff']:.2e})", markup=False)
         return
     result = export_onnx(_run_folder(run_dir), out)
     check = result["check"]

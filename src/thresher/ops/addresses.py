@@ -35,9 +35,10 @@ _EN_HINT = re.compile(r"\d\s+[A-Z]")
 _CJK = "\u4e00-\u9fff"
 # the road and house number; building / unit / floor / room may follow
 _ZH = re.compile(
-    rf"(?:路|街|大道|巷|弄|胡同)\s*\d{{1,5}}\s*号"
+    r"(?:路|街|大道|巷|弄|胡同)\s*\d{1,5}\s*号"
     r"(?:\s*(?:\d{1,4}|[一二三四五六七八九十]{1,3})\s*(?:号楼|栋|幢|座|单元|楼|层))*"
     r"(?:\s*\d{1,5}\s*(?:室|房))?")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _ZH_MAX_BEFORE = 30  # characters looked at before the road type for the divisions
 _ZH_BARE_ROAD = 6  # a road name without divisions: at most this long, after punctuation
 
@@ -56,12 +57,11 @@ def _chinese(text: str, road: re.Match[str]) -> tuple[int, int] | None:
     """Where the address whose road type and number ``road`` matched starts, if it is one."""
     run_start = road.start()
     while run_start > 0 and road.start() - run_start < _ZH_MAX_BEFORE and \
-            re.match(f"[{_CJK}]", text[run_start - 1]):
+            _CJK_CHAR.match(text[run_start - 1]):
         run_start -= 1
     if run_start == road.start():  # "路12号" with no name: not an address
         return None
-    names = _division_names()
-    longest = max(len(n) for n in names)
+    names, longest = _division_names()
     for i in range(run_start, road.start()):
         if any(text[i:i + n] in names for n in range(2, longest + 1)):
             return i, road.end()
@@ -72,8 +72,9 @@ def _chinese(text: str, road: re.Match[str]) -> tuple[int, int] | None:
 
 
 @functools.cache
-def _division_names() -> frozenset[str]:
-    """Province, prefecture and county names of GB/T 2260, with short forms (广东省 → 广东)."""
+def _division_names() -> tuple[frozenset[str], int]:
+    """Province, prefecture and county names of GB/T 2260, with short forms (广东省 → 广东),
+    and the length of the longest (how far a name can reach from where it starts)."""
     from stdnum import numdb
 
     names: set[str] = set()
@@ -90,4 +91,4 @@ def _division_names() -> frozenset[str]:
             walk(children)
 
     walk(numdb.get("cn/loc").prefixes)
-    return frozenset(names)
+    return frozenset(names), max(len(name) for name in names)
